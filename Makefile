@@ -1,0 +1,100 @@
+# customer-portfolio — `make help` lists the targets.
+#
+# Everything runs from the project's own pinned, locked dependencies:
+# `make setup` bootstraps uv (pinned) into .tools/ and syncs .venv from uv.lock.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON_BOOTSTRAP ?= python3
+UV_VERSION := 0.13.8
+UV := .tools/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+
+export DBT_PROFILES_DIR := $(CURDIR)/profiles
+export DBT_PROJECT_DIR := $(CURDIR)
+export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
+export UV_PYTHON_DOWNLOADS := never
+export PORTFOLIO_LANDING_DIR ?= $(CURDIR)/data/landing
+export PORTFOLIO_WAREHOUSE ?= $(CURDIR)/warehouse/portfolio.duckdb
+
+# Demo data: `make run DEMO_CUSTOMERS=1000 DEMO_MONTHS=24`.
+DEMO_CUSTOMERS ?= 300
+DEMO_MONTHS ?= 36
+DEMO_END_MONTH ?= 2026-10
+DEMO_SEED ?= 42
+DEMO_FORMAT ?= csv
+
+# Scratch space of `make test` (ignored by git).
+TEST_DIR := $(CURDIR)/target/make-test
+
+.PHONY: help setup demo-data load build run summary test lint lint-sql lint-python \
+	dbt-test pytest format docs clean
+
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) \
+		| awk 'BEGIN {FS = ":.*## "}; {printf "  %-12s %s\n", $$1, $$2}'
+
+$(UV):
+	$(PYTHON_BOOTSTRAP) -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.synced: $(UV) pyproject.toml uv.lock packages.yml
+	$(UV) sync --frozen --python $(PYTHON_BOOTSTRAP)
+	$(BIN)/dbt deps --quiet
+	touch $@
+
+setup: $(VENV)/.synced ## Create .venv from the lock file and install dbt packages (idempotent)
+
+demo-data: setup ## Generate the demo landing files into $PORTFOLIO_LANDING_DIR
+	$(PY) -m orchestration.demo_data --customers $(DEMO_CUSTOMERS) --months $(DEMO_MONTHS) \
+		--end-month $(DEMO_END_MONTH) --seed $(DEMO_SEED) --format $(DEMO_FORMAT) \
+		--output $(PORTFOLIO_LANDING_DIR)
+
+load: setup ## Check the landing contract and load $PORTFOLIO_LANDING_DIR into the warehouse
+	$(PY) -m orchestration.landing load
+
+build: load ## Full build of every mart for every month into $PORTFOLIO_WAREHOUSE
+	$(BIN)/dbt build --exclude-resource-type unit_test
+
+summary: setup ## Print the warehouse location and the latest month's headline figures
+	$(PY) -m orchestration.summary
+
+run: demo-data build summary ## The main job: demo data, full build, summary
+
+lint-sql: setup ## sqlfluff on models and singular tests
+	$(BIN)/sqlfluff lint models tests/dbt --disable-progress-bar
+
+lint-python: setup ## ruff lint and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+lint: lint-sql lint-python ## All linters
+
+dbt-test: setup ## dbt build (models, data tests, unit tests, contracts) on generated data
+	rm -rf $(TEST_DIR) && mkdir -p $(TEST_DIR)
+	$(PY) -m orchestration.demo_data --customers 300 --months 36 --seed 7 \
+		--output $(TEST_DIR)/landing --quiet
+	PORTFOLIO_WAREHOUSE=$(TEST_DIR)/portfolio.duckdb \
+		$(PY) -m orchestration.landing load --landing-dir $(TEST_DIR)/landing
+	PORTFOLIO_WAREHOUSE=$(TEST_DIR)/portfolio.duckdb \
+		$(BIN)/dbt build --target-path $(TEST_DIR)/dbt-target
+
+pytest: setup ## pytest: unit, orchestration and end-to-end tests
+	$(BIN)/pytest
+
+test: lint dbt-test pytest ## Everything CI checks
+
+format: setup ## Format Python (ruff) and fix SQL (sqlfluff)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+	$(BIN)/sqlfluff fix models tests/dbt --disable-progress-bar
+
+docs: build ## Generate the dbt docs site into target/
+	$(BIN)/dbt docs generate
+
+clean: ## Remove build artefacts (not the virtualenv)
+	rm -rf target logs dbt_packages warehouse

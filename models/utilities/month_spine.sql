@@ -1,0 +1,33 @@
+-- The reporting months: every calendar month from the first to the last
+-- month in which revenue was invoiced. Each is an as_of_month of the marts.
+with
+
+invoice_lines as (
+    select invoice_date from {{ ref('stg_landing__invoice_lines') }}
+),
+
+invoice_month_bounds as (
+    select
+        min({{ dbt.date_trunc('month', 'invoice_date') }}) as first_month,
+        max({{ dbt.date_trunc('month', 'invoice_date') }}) as last_month
+    from invoice_lines
+    having count(*) > 0
+),
+
+months as (
+    {{ month_series('invoice_month_bounds', 'first_month', 'last_month') }}
+),
+
+months_with_ends as (
+    select
+        month_start,
+        cast(
+            {{ dbt.last_day('month_start', 'month') }} as date
+        ) as month_end,
+        cast(
+            {{ dbt.dateadd('month', -11, 'month_start') }} as date
+        ) as ttm_window_start_month
+    from months
+)
+
+select * from months_with_ends

@@ -1,0 +1,1 @@
+"""customer-portfolio: Dagster code location, landing loader, demo data and scoring models."""

@@ -1,0 +1,65 @@
+"""Shared pytest helpers: run the real loader and dbt against a temporary warehouse."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+BIN_DIR = Path(sys.executable).parent
+
+
+def build_warehouse(
+    landing_dir: Path, warehouse: Path, *, select: str | None = None, vars_: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Load ``landing_dir`` into ``warehouse`` and run ``dbt build`` (no unit tests).
+
+    Raises AssertionError with dbt's output when the build fails.
+    """
+    env = {
+        **os.environ,
+        "PORTFOLIO_WAREHOUSE": str(warehouse),
+        "PORTFOLIO_LANDING_DIR": str(landing_dir),
+        "DBT_PROFILES_DIR": str(PROJECT_DIR / "profiles"),
+    }
+    subprocess.run(
+        [sys.executable, "-m", "orchestration.landing", "load", "--landing-dir", str(landing_dir)],
+        cwd=PROJECT_DIR,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    command = [
+        str(BIN_DIR / "dbt"),
+        "build",
+        "--exclude-resource-type",
+        "unit_test",
+        "--target-path",
+        str(warehouse.parent / "dbt-target"),
+        "--log-path",
+        str(warehouse.parent / "dbt-logs"),
+    ]
+    if select:
+        command += ["--select", select]
+    if vars_:
+        command += ["--vars", vars_]
+    result = subprocess.run(command, cwd=PROJECT_DIR, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, f"dbt build failed:\n{result.stdout}\n{result.stderr}"
+    return result
+
+
+def query(warehouse: Path, sql: str) -> list[tuple]:
+    """Run a read-only query against a built warehouse."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+@pytest.fixture
+def project_dir() -> Path:
+    return PROJECT_DIR
