@@ -149,3 +149,48 @@ def test_window_edges_and_every_month_has_a_snapshot(warehouse: Path) -> None:
         """,
     )
     assert rows == [("B", 90), ("C", 10)]
+
+
+def test_month_vars_are_validated(warehouse: Path, project_dir: Path) -> None:
+    import subprocess
+
+    from tests.conftest import BIN_DIR
+
+    result = subprocess.run(
+        [
+            str(BIN_DIR / "dbt"),
+            "compile",
+            "--select",
+            "customer_concentration",
+            "--vars",
+            '{as_of_month: "2025-13\'; drop table x; --"}',
+            "--target-path",
+            str(warehouse.parent / "compile-target"),
+        ],
+        cwd=project_dir,
+        capture_output=True,
+        text=True,
+        env={
+            **__import__("os").environ,
+            "PORTFOLIO_WAREHOUSE": str(warehouse.parent / "c.duckdb"),
+            "DBT_PROFILES_DIR": str(project_dir / "profiles"),
+        },
+    )
+    assert result.returncode != 0
+    assert "var 'as_of_month' must be a month as YYYY-MM" in result.stdout
+
+
+def test_rebuilding_one_month_leaves_the_marts_identical(warehouse: Path) -> None:
+    tables = ("marts.customer_concentration", "marts.portfolio_concentration")
+
+    def snapshot() -> dict[str, list[tuple]]:
+        return {t: query(warehouse, f"select * from {t} order by all") for t in tables}
+
+    before = snapshot()
+    landing = warehouse.parent / "landing"
+    build_warehouse(landing, warehouse, select="marts", vars_="{as_of_month: '2025-01'}")
+    assert snapshot() == before
+    build_warehouse(
+        landing, warehouse, select="marts", vars_="{start_month: '2025-02', end_month: '2025-12'}"
+    )
+    assert snapshot() == before

@@ -4,7 +4,7 @@ with
 
 customer_ttm as (
     select * from {{ ref('int_customer_ttm_rolled_up') }}
-    where is_active
+    where is_active and {{ in_partition('as_of_month') }}
 ),
 
 customers as (

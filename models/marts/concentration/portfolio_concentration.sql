@@ -4,10 +4,12 @@ with
 
 month_spine as (
     select * from {{ ref('month_spine') }}
+    where {{ in_partition('month_start') }}
 ),
 
 customer_concentration as (
     select * from {{ ref('customer_concentration') }}
+    where {{ in_partition('as_of_month') }}
 ),
 
 -- Gini weights need N; the ascending rank i of a customer is N + 1 - its

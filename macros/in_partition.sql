@@ -1,0 +1,12 @@
+{#- Predicate restricting an incremental mart to the months of this run
+    (see partition_months). Always true on a first or full-refresh build, or
+    when no month var is set, so those rebuild every month. -#}
+{% macro in_partition(column) -%}
+    {%- set months = partition_months() -%}
+    {%- if is_incremental() and months is not none -%}
+        {{ column }} between cast('{{ months.start }}' as date)
+        and cast('{{ months.end }}' as date)
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
