@@ -1,0 +1,1 @@
+"""Scoring models (retention, churn risk, cross-sell) used by the scoring assets and notebooks."""
