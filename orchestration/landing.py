@@ -10,7 +10,11 @@ the only code that touches those files. It
 2. copies the required columns, as text exactly as exported, into
    ``landing.<table>`` with DuckDB's own CSV and Parquet readers (extra
    columns are ignored);
-3. records what it read in ``landing.load_log``.
+3. keeps every malformed CSV line (too many or too few fields, an
+   unterminated quote) that DuckDB's reader rejects, with its text and line
+   number, in ``landing.reader_rejects`` instead of failing the load — the
+   dbt models list them in ``audit.rejected_rows``;
+4. records what it read in ``landing.load_log``.
 
 Typing happens in the dbt staging models, which read these tables as sources.
 
@@ -24,6 +28,7 @@ Command line::
 from __future__ import annotations
 
 import argparse
+import csv
 import os
 import sys
 from dataclasses import dataclass
@@ -124,12 +129,47 @@ class LandingFile:
     path: Path
     file_format: str
 
-    def reader_sql(self) -> str:
-        """A DuckDB table expression that reads the file, every column as text."""
-        literal = _sql_string(str(self.path))
+    def header(self) -> list[str]:
+        """Column names in the file's header (CSV) or schema (Parquet)."""
         if self.file_format == "csv":
-            return f"read_csv({literal}, header = true, all_varchar = true)"
-        return f"read_parquet({literal})"
+            with self.path.open(newline="", encoding="utf-8-sig") as handle:
+                header = next(csv.reader(handle), None)
+            if not header:
+                raise LandingError(f"{self.path}: the file is empty (a header line is required)")
+            return header
+        with duckdb.connect() as con:
+            rows = con.execute(
+                f"describe select * from read_parquet({_sql_string(str(self.path))})"
+            ).fetchall()
+        return [row[0] for row in rows]
+
+    def reader_sql(self, rejects_table: str | None = None) -> str:
+        """A DuckDB table expression that reads the file, every column as text.
+
+        CSV is read with a fixed dialect (comma, double quotes) and the
+        header's columns, so one malformed line cannot confuse dialect
+        detection; with ``rejects_table`` the reader skips malformed lines
+        and records them there (DuckDB's ``store_rejects``).
+        """
+        literal = _sql_string(str(self.path))
+        if self.file_format == "parquet":
+            return f"read_parquet({literal})"
+        columns = ", ".join(f"{_sql_string(c)}: 'VARCHAR'" for c in self.header())
+        options = [
+            "header = true",
+            "auto_detect = false",
+            "delim = ','",
+            "quote = '\"'",
+            "escape = '\"'",
+            f"columns = {{{columns}}}",
+        ]
+        if rejects_table:
+            options += [
+                "store_rejects = true",
+                f"rejects_table = {_sql_string(rejects_table)}",
+                f"rejects_scan = {_sql_string(rejects_table + '_scan')}",
+            ]
+        return f"read_csv({literal}, {', '.join(options)})"
 
 
 def _sql_string(value: str) -> str:
@@ -166,10 +206,9 @@ def find_landing_file(landing_dir: Path | str, table: str) -> LandingFile:
     return found[0]
 
 
-def file_columns(con: duckdb.DuckDBPyConnection, landing_file: LandingFile) -> list[str]:
+def file_columns(landing_file: LandingFile) -> list[str]:
     """Column names of a landing file as its reader sees them."""
-    rows = con.execute(f"describe select * from {landing_file.reader_sql()}").fetchall()
-    return [row[0] for row in rows]
+    return landing_file.header()
 
 
 def check_landing(
@@ -193,12 +232,12 @@ def check_landing(
         for table, required in LANDING_TABLES.items():
             try:
                 landing_file = find_landing_file(landing_dir, table)
-                present = {c.strip().lower() for c in file_columns(con, landing_file)}
+                present = {c.strip().lower() for c in file_columns(landing_file)}
             except LandingError as error:
                 problems.append(str(error))
                 continue
-            except duckdb.Error as error:
-                problems.append(f"cannot read {landing_dir / table}: {error}")
+            except (duckdb.Error, OSError, UnicodeDecodeError) as error:
+                problems.append(f"cannot read the file of table '{table}': {error}")
                 continue
             missing = [c for c in required if c not in present]
             problems.extend(
@@ -215,15 +254,15 @@ def check_landing(
 
 
 def _select_required_columns(
-    con: duckdb.DuckDBPyConnection, landing_file: LandingFile, required: tuple[str, ...]
+    landing_file: LandingFile, required: tuple[str, ...], rejects_table: str
 ) -> str:
     # Map header names case-insensitively, so `Customer_ID` still loads.
-    by_lower = {c.strip().lower(): c for c in file_columns(con, landing_file)}
+    by_lower = {c.strip().lower(): c for c in file_columns(landing_file)}
     columns = ",\n    ".join(
         f"cast({_quote_identifier(by_lower[c])} as varchar) as {_quote_identifier(c)}"
         for c in required
     )
-    return f"select\n    {columns}\nfrom {landing_file.reader_sql()}"
+    return f"select\n    {columns}\nfrom {landing_file.reader_sql(rejects_table)}"
 
 
 def load_landing(
@@ -231,7 +270,9 @@ def load_landing(
 ) -> dict[str, int]:
     """Check the contract, then (re)load every landing table into ``landing``.
 
-    Returns the number of rows loaded per table.
+    Malformed CSV lines do not stop the load: they are kept, one row per
+    rejected record, in ``landing.reader_rejects``. Returns the number of rows
+    loaded per table.
     """
     files = check_landing(landing_dir, con)
     loaded_at = datetime.now(UTC).replace(tzinfo=None)
@@ -244,22 +285,67 @@ def load_landing(
             file_path varchar,
             file_format varchar,
             rows_loaded bigint,
+            malformed_lines bigint,
             loaded_at timestamp
         )
         """
     )
+    con.execute(
+        f"""
+        create or replace table {LANDING_SCHEMA}.reader_rejects (
+            table_name varchar,
+            file_path varchar,
+            line bigint,
+            error_type varchar,
+            error_message varchar,
+            csv_line varchar
+        )
+        """
+    )
     for table, landing_file in files.items():
-        select = _select_required_columns(con, landing_file, LANDING_TABLES[table])
+        rejects_table = f"temp_rejects_{table}"
+        select = _select_required_columns(landing_file, LANDING_TABLES[table], rejects_table)
         con.execute(f"create or replace table {LANDING_SCHEMA}.{table} as {select}")
         (count,) = con.execute(f"select count(*) from {LANDING_SCHEMA}.{table}").fetchone()
+        malformed = 0
+        if landing_file.file_format == "csv":
+            # One record can raise several errors (an unterminated quote and
+            # then too many columns): keep one row per rejected record.
+            con.execute(
+                f"""
+                insert into {LANDING_SCHEMA}.reader_rejects
+                select
+                    ? as table_name,
+                    ? as file_path,
+                    line,
+                    string_agg(distinct cast(error_type as varchar), '; ') as error_type,
+                    string_agg(distinct error_message, '; ') as error_message,
+                    min(csv_line) as csv_line
+                from {rejects_table}
+                group by line
+                """,
+                [table, str(landing_file.path.resolve())],
+            )
+            (malformed,) = con.execute(
+                f"select count(distinct line) from {rejects_table}"
+            ).fetchone()
         counts[table] = count
         con.execute(
-            f"insert into {LANDING_SCHEMA}.load_log values (?, ?, ?, ?, ?)",
-            [table, str(landing_file.path.resolve()), landing_file.file_format, count, loaded_at],
+            f"insert into {LANDING_SCHEMA}.load_log values (?, ?, ?, ?, ?, ?)",
+            [
+                table,
+                str(landing_file.path.resolve()),
+                landing_file.file_format,
+                count,
+                malformed,
+                loaded_at,
+            ],
         )
         if progress:
+            note = f", {malformed:,} malformed lines set aside" if malformed else ""
             print(
-                f"loaded {table:<16} {count:>12,} rows  from {landing_file.path}", file=sys.stderr
+                f"loaded {table:<16} {count:>12,} rows{note}  from {landing_file.path}",
+                file=sys.stderr,
             )
     return counts
 

@@ -28,6 +28,16 @@ months_with_ends as (
             {{ dbt.dateadd('month', -11, 'month_start') }} as date
         ) as ttm_window_start_month
     from months
+),
+
+-- The first eleven months' windows reach back before the data starts.
+months_flagged as (
+    select
+        months_with_ends.*,
+        months_with_ends.ttm_window_start_month
+        >= invoice_month_bounds.first_month as is_full_ttm_window
+    from months_with_ends
+    cross join invoice_month_bounds
 )
 
-select * from months_with_ends
+select * from months_flagged

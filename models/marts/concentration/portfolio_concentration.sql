@@ -46,6 +46,7 @@ portfolio_totals as (
 portfolio_figures as (
     select
         month_spine.month_start as as_of_month,
+        month_spine.is_full_ttm_window,
         coalesce(portfolio_totals.active_customers, 0) as active_customers,
         cast(coalesce(portfolio_totals.revenue_ttm, 0) as decimal(38, 4))
             as revenue_ttm,

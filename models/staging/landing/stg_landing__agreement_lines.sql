@@ -1,20 +1,23 @@
+-- The accepted rows of the landing table, typed. Rows failing a check
+-- are in audit.rejected_rows instead (see base_landing__agreement_lines).
 with
 
-source as (
-    select * from {{ source('landing', 'agreement_lines') }}
+validated as (
+    select * from {{ ref('base_landing__agreement_lines') }}
 ),
 
-renamed as (
+accepted as (
     select
-        cast(agreement_line_id as varchar) as agreement_line_id,
-        cast(agreement_id as varchar) as agreement_id,
-        cast(offering_id as varchar) as offering_id,
-        cast(quantity as decimal(18, 4)) as quantity,
-        cast(unit_price as decimal(18, 4)) as unit_price,
-        cast(billing_cycle as varchar) as billing_cycle,
-        cast(effective_date as date) as effective_date,
-        cast(cancelled_date as date) as cancelled_date
-    from source
+        agreement_line_id,
+        agreement_id,
+        offering_id,
+        quantity,
+        unit_price,
+        billing_cycle,
+        effective_date,
+        cancelled_date
+    from validated
+    where rejection_reason is null
 )
 
-select * from renamed
+select * from accepted

@@ -1,18 +1,21 @@
+-- The accepted rows of the landing table, typed. Rows failing a check
+-- are in audit.rejected_rows instead (see base_landing__agreements).
 with
 
-source as (
-    select * from {{ source('landing', 'agreements') }}
+validated as (
+    select * from {{ ref('base_landing__agreements') }}
 ),
 
-renamed as (
+accepted as (
     select
-        cast(agreement_id as varchar) as agreement_id,
-        cast(customer_id as varchar) as customer_id,
-        cast(agreement_type as varchar) as agreement_type,
-        cast(start_date as date) as start_date,
-        cast(end_date as date) as end_date,
-        cast(cancelled_date as date) as cancelled_date
-    from source
+        agreement_id,
+        customer_id,
+        agreement_type,
+        start_date,
+        end_date,
+        cancelled_date
+    from validated
+    where rejection_reason is null
 )
 
-select * from renamed
+select * from accepted

@@ -1,20 +1,23 @@
+-- The accepted rows of the landing table, typed. Rows failing a check
+-- are in audit.rejected_rows instead (see base_landing__customers).
 with
 
-source as (
-    select * from {{ source('landing', 'customers') }}
+validated as (
+    select * from {{ ref('base_landing__customers') }}
 ),
 
-renamed as (
+accepted as (
     select
-        cast(customer_id as varchar) as customer_id,
-        cast(customer_name as varchar) as customer_name,
-        cast(industry as varchar) as industry,
-        cast(employee_count as integer) as employee_count,
-        cast(region as varchar) as region,
-        cast(account_manager as varchar) as account_manager,
-        cast(created_date as date) as created_date,
-        cast(tcp_override as boolean) as tcp_override
-    from source
+        customer_id,
+        customer_name,
+        industry,
+        employee_count,
+        region,
+        account_manager,
+        created_date,
+        tcp_override
+    from validated
+    where rejection_reason is null
 )
 
-select * from renamed
+select * from accepted

@@ -1,21 +1,24 @@
+-- The accepted rows of the landing table, typed. Rows failing a check
+-- are in audit.rejected_rows instead (see base_landing__invoice_lines).
 with
 
-source as (
-    select * from {{ source('landing', 'invoice_lines') }}
+validated as (
+    select * from {{ ref('base_landing__invoice_lines') }}
 ),
 
-renamed as (
+accepted as (
     select
-        cast(invoice_line_id as varchar) as invoice_line_id,
-        cast(invoice_id as varchar) as invoice_id,
-        cast(invoice_date as date) as invoice_date,
-        cast(customer_id as varchar) as customer_id,
-        cast(offering_id as varchar) as offering_id,
-        cast(revenue_type as varchar) as revenue_type,
-        cast(quantity as decimal(18, 4)) as quantity,
-        cast(extended_price as decimal(18, 4)) as extended_price,
-        cast(extended_cost as decimal(18, 4)) as extended_cost
-    from source
+        invoice_line_id,
+        invoice_id,
+        invoice_date,
+        customer_id,
+        offering_id,
+        revenue_type,
+        quantity,
+        extended_price,
+        extended_cost
+    from validated
+    where rejection_reason is null
 )
 
-select * from renamed
+select * from accepted

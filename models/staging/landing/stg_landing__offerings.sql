@@ -1,20 +1,22 @@
+-- The accepted rows of the landing table, typed. Rows failing a check
+-- are in audit.rejected_rows instead (see base_landing__offerings).
 with
 
-source as (
-    select * from {{ source('landing', 'offerings') }}
+validated as (
+    select * from {{ ref('base_landing__offerings') }}
 ),
 
-renamed as (
+accepted as (
     select
-        cast(offering_id as varchar) as offering_id,
-        cast(offering_name as varchar) as offering_name,
-        cast(offering_family as varchar) as offering_family,
-        cast(revenue_type as varchar) as revenue_type,
-        cast(lifecycle as varchar) as lifecycle,
-        cast(is_full_package_component as boolean)
-            as is_full_package_component,
-        cast(list_price as decimal(18, 4)) as list_price
-    from source
+        offering_id,
+        offering_name,
+        offering_family,
+        revenue_type,
+        lifecycle,
+        is_full_package_component,
+        list_price
+    from validated
+    where rejection_reason is null
 )
 
-select * from renamed
+select * from accepted

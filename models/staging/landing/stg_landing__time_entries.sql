@@ -1,19 +1,22 @@
+-- The accepted rows of the landing table, typed. Rows failing a check
+-- are in audit.rejected_rows instead (see base_landing__time_entries).
 with
 
-source as (
-    select * from {{ source('landing', 'time_entries') }}
+validated as (
+    select * from {{ ref('base_landing__time_entries') }}
 ),
 
-renamed as (
+accepted as (
     select
-        cast(time_entry_id as varchar) as time_entry_id,
-        cast(work_date as date) as work_date,
-        cast(customer_id as varchar) as customer_id,
-        cast(offering_id as varchar) as offering_id,
-        cast(technician_id as varchar) as technician_id,
-        cast(hours_actual as decimal(18, 4)) as hours_actual,
-        cast(loaded_hourly_cost as decimal(18, 4)) as loaded_hourly_cost
-    from source
+        time_entry_id,
+        work_date,
+        customer_id,
+        offering_id,
+        technician_id,
+        hours_actual,
+        loaded_hourly_cost
+    from validated
+    where rejection_reason is null
 )
 
-select * from renamed
+select * from accepted

@@ -1,0 +1,183 @@
+{#- Types one landing table and decides, row by row, whether it is accepted.
+
+    Every landing row comes out once, with its typed columns, `record` (the
+    raw row as text), `amount` (the table's money or quantity measure, where
+    it parses) and `rejection_reason` / `rejection_detail` (null when the row
+    is accepted). The first failing check, in this order, is the reason:
+
+    missing_key, conflicting_key (same key, different values: every copy),
+    duplicate_row (extra copies of an identical row), missing_value,
+    invalid_date / invalid_number / invalid_boolean, invalid_value (outside
+    an enumeration), negative_value, a table's own row checks (e.g.
+    end_before_start), then references to other tables (e.g.
+    unknown_customer): a reference must match an accepted row.
+
+    Arguments:
+      source_table  landing table name
+      key           key column
+      columns       list of {name, type: text|date|number|integer|boolean,
+                    required, values (enumeration), non_negative}
+      amount        SQL expression over the typed columns, or none
+      row_checks    list of {reason, condition (SQL over typed columns),
+                    detail (SQL text expression)}
+      references    list of {column, model, key, reason}
+-#}
+{% macro validate_landing_rows(
+    source_table, key, columns, amount=none, row_checks=[], references=[]
+) -%}
+{%- set types = {
+    'text': 'varchar',
+    'date': 'date',
+    'number': 'decimal(18, 4)',
+    'integer': 'integer',
+    'boolean': 'boolean',
+} -%}
+{%- set invalid_reason = {
+    'date': 'invalid_date',
+    'number': 'invalid_number',
+    'integer': 'invalid_number',
+    'boolean': 'invalid_boolean',
+} -%}
+{%- set checks = [] -%}
+{%- do checks.append({
+    'condition': key ~ '__raw is null',
+    'reason': 'missing_key',
+    'detail': "'" ~ key ~ " is empty'",
+}) -%}
+{%- do checks.append({
+    'condition': 'has_conflicting_key',
+    'reason': 'conflicting_key',
+    'detail': "'" ~ key ~ " ' || " ~ key ~ "__raw"
+        ~ " || ' appears with different values'",
+}) -%}
+{%- do checks.append({
+    'condition': 'copy_number > 1',
+    'reason': 'duplicate_row',
+    'detail': "'extra copy of an identical row'",
+}) -%}
+{%- for column in columns if column.get('required') -%}
+    {%- do checks.append({
+        'condition': column.name ~ '__raw is null',
+        'reason': 'missing_value',
+        'detail': "'" ~ column.name ~ " is empty'",
+    }) -%}
+{%- endfor -%}
+{%- for column in columns if column.type != 'text' -%}
+    {%- do checks.append({
+        'condition': column.name ~ '__raw is not null and '
+            ~ column.name ~ ' is null',
+        'reason': invalid_reason[column.type],
+        'detail': "'" ~ column.name ~ " ''' || " ~ column.name
+            ~ "__raw || ''' is not a valid " ~ column.type ~ "'",
+    }) -%}
+{%- endfor -%}
+{%- for column in columns if column.get('values') -%}
+    {%- do checks.append({
+        'condition': column.name ~ ' not in ('
+            ~ "'" ~ column['values'] | join("', '") ~ "')",
+        'reason': 'invalid_value',
+        'detail': "'" ~ column.name ~ " ''' || " ~ column.name
+            ~ " || ''' is not one of " ~ column['values'] | join(', ') ~ "'",
+    }) -%}
+{%- endfor -%}
+{%- for column in columns if column.get('non_negative') -%}
+    {%- do checks.append({
+        'condition': column.name ~ ' < 0',
+        'reason': 'negative_value',
+        'detail': "'" ~ column.name ~ " ' || " ~ column.name
+            ~ "__raw || ' is negative'",
+    }) -%}
+{%- endfor -%}
+{%- for check in row_checks -%}
+    {%- do checks.append(check) -%}
+{%- endfor -%}
+{%- for reference in references -%}
+    {%- do checks.append({
+        'condition': column_missing_reference(reference, loop.index),
+        'reason': reference.reason,
+        'detail': "'" ~ reference.column ~ " ' || " ~ reference.column
+            ~ " || ' matches no accepted row of "
+            ~ reference.model | replace('base_landing__', '') ~ "'",
+    }) -%}
+{%- endfor %}
+
+with
+
+source as (
+    select * from {{ source('landing', source_table) }}
+),
+
+typed as (
+    select
+        {{ record_text(columns | map(attribute='name') | list) }} as record,
+        {%- for column in columns %}
+        nullif(trim({{ column.name }}), '') as {{ column.name }}__raw,
+        try_cast(nullif(trim({{ column.name }}), '') as {{ types[column.type] }})
+            as {{ column.name }}{{ "," if not loop.last }}
+        {%- endfor %}
+    from source
+),
+
+-- Identical rows collapse to one; rows sharing a key with different values
+-- are all rejected, because nobody can tell which one is right.
+copies_counted as (
+    select
+        *,
+        min(record) over (partition by {{ key }}__raw)
+        <> max(record) over (partition by {{ key }}__raw)
+            as has_conflicting_key,
+        row_number() over (partition by record order by record) as copy_number
+    from typed
+),
+
+{% for reference in references %}
+accepted_{{ loop.index }} as (
+    select {{ reference.key }} as referenced_key
+    from {{ ref(reference.model) }}
+    where rejection_reason is null
+),
+{% endfor %}
+
+checked as (
+    select
+        copies_counted.*,
+        case
+            {%- for check in checks %}
+            when {{ check.condition }} then '{{ check.reason }}'
+            {%- endfor %}
+        end as rejection_reason,
+        case
+            {%- for check in checks %}
+            when {{ check.condition }} then {{ check.detail }}
+            {%- endfor %}
+        end as rejection_detail
+    from copies_counted
+    {%- for reference in references %}
+    left join accepted_{{ loop.index }}
+        on copies_counted.{{ reference.column }}
+        = accepted_{{ loop.index }}.referenced_key
+    {%- endfor %}
+),
+
+final as (
+    select
+        '{{ source_table }}' as source_table,
+        {%- for column in columns %}
+        {{ column.name }},
+        {%- endfor %}
+        {{ amount if amount else 'cast(null as decimal(18, 4))' }} as amount,
+        record,
+        rejection_reason,
+        rejection_detail
+    from checked
+)
+
+select * from final
+{%- endmacro %}
+
+{#- The condition that a reference column is set but matches no accepted
+    row of the referenced table (its CTE is accepted_<index>). -#}
+{% macro column_missing_reference(reference, index) -%}
+    {{- 'copies_counted.' ~ reference.column ~ ' is not null and accepted_'
+        ~ index ~ '.referenced_key is null' -}}
+{%- endmacro %}
