@@ -63,3 +63,19 @@ def query(warehouse: Path, sql: str) -> list[tuple]:
 @pytest.fixture
 def project_dir() -> Path:
     return PROJECT_DIR
+
+
+@pytest.fixture(scope="session")
+def demo_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A generated portfolio (120 customers, 18 months to 2026-06, seed 3), built once.
+
+    Returns (landing folder, warehouse file). Tests must only read the warehouse.
+    """
+    from orchestration.demo_data import generate
+
+    root = tmp_path_factory.mktemp("demo_build")
+    landing = root / "landing"
+    generate(landing, customers=120, months=18, end_month="2026-06", seed=3, progress=False)
+    warehouse = root / "portfolio.duckdb"
+    build_warehouse(landing, warehouse)
+    return landing, warehouse
