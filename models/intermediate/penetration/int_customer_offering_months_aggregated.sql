@@ -1,0 +1,24 @@
+-- Revenue per customer per offering per calendar month (invoice_date), the
+-- building block of the customer x offering matrix. Invoice lines without an
+-- offering_id belong to no offering and are left out here; they still count
+-- in the customer's revenue (int_customer_months_aggregated).
+with
+
+invoice_lines as (
+    select * from {{ ref('stg_landing__invoice_lines') }}
+    where offering_id is not null
+),
+
+customer_offering_months as (
+    select
+        customer_id,
+        offering_id,
+        cast({{ dbt.date_trunc('month', 'invoice_date') }} as date)
+            as month_start,
+        cast(sum(extended_price) as decimal(38, 4)) as revenue,
+        count(*) as invoice_lines
+    from invoice_lines
+    group by 1, 2, 3
+)
+
+select * from customer_offering_months

@@ -1,0 +1,142 @@
+-- Part C, per customer: what each active customer owns, whether it is on the
+-- full package, its agreement profile and the revenue still to win by
+-- cross-selling it the current offerings other customers already buy.
+with
+
+active_customers as (
+    select
+        as_of_month,
+        customer_id,
+        revenue_ttm
+    from {{ ref('int_customer_ttm_rolled_up') }}
+    where is_active and {{ in_partition('as_of_month') }}
+),
+
+customers_profiled as (
+    select * from {{ ref('int_customers_profiled') }}
+),
+
+customer_offering_matrix as (
+    select * from {{ ref('customer_offering_matrix') }}
+    where {{ in_partition('as_of_month') }}
+),
+
+offering_penetration as (
+    select * from {{ ref('offering_penetration') }}
+    where {{ in_partition('as_of_month') }}
+),
+
+-- Whitespace: a current offering that at least one customer owns and this
+-- customer does not, valued at the offering's ARPO.
+matrix_with_whitespace as (
+    select
+        customer_offering_matrix.*,
+        not customer_offering_matrix.owns_offering
+        and customer_offering_matrix.lifecycle = 'current'
+        and offering_penetration.owning_customers > 0 as is_whitespace,
+        offering_penetration.avg_revenue_per_owner
+    from customer_offering_matrix
+    inner join offering_penetration
+        on
+            customer_offering_matrix.as_of_month
+            = offering_penetration.as_of_month
+            and customer_offering_matrix.offering_id
+            = offering_penetration.offering_id
+),
+
+customer_offerings_summarised as (
+    select
+        as_of_month,
+        customer_id,
+        count(case when owns_offering then 1 end) as offerings_owned,
+        count(case when is_full_package_component then 1 end)
+            as full_package_components,
+        count(
+            case when owns_offering and is_full_package_component then 1 end
+        ) as full_package_components_owned,
+        count(case when is_whitespace then 1 end) as whitespace_offerings,
+        sum(
+            case when is_whitespace then avg_revenue_per_owner else 0 end
+        ) as whitespace_revenue,
+        count(case when owns_offering and revenue_type = 'mrr' then 1 end)
+        > 0 as owns_mrr,
+        count(case when owns_offering and lifecycle = 'legacy' then 1 end)
+        > 0 as owns_legacy_offering,
+        count(
+            case when owns_offering and revenue_type = 'block_time' then 1 end
+        )
+        > 0 as owns_block_time,
+        count(
+            case when owns_offering and revenue_type = 't_and_m' then 1 end
+        )
+        > 0 as owns_t_and_m,
+        count(
+            case
+                when owns_offering and revenue_type = 'project_labor' then 1
+            end
+        )
+        > 0 as owns_project_labor,
+        count(
+            case
+                when owns_offering and revenue_type = 'product_resale' then 1
+            end
+        )
+        > 0 as owns_product_resale
+    from matrix_with_whitespace
+    group by 1, 2
+),
+
+customer_cross_sell as (
+    select
+        active_customers.as_of_month,
+        active_customers.customer_id,
+        customers_profiled.customer_name,
+        active_customers.revenue_ttm,
+        coalesce(customers_profiled.in_tcp, false) as in_tcp,
+        coalesce(summaries.offerings_owned, 0) as offerings_owned,
+        coalesce(summaries.full_package_components_owned, 0)
+            as full_package_components_owned,
+        -- A catalogue without full-package components has no full package.
+        coalesce(
+            summaries.full_package_components > 0
+            and summaries.full_package_components_owned
+            = summaries.full_package_components,
+            false
+        ) as is_on_full_package,
+        coalesce(summaries.whitespace_offerings, 0) as whitespace_offerings,
+        cast(coalesce(summaries.whitespace_revenue, 0) as decimal(38, 4))
+            as whitespace_revenue,
+        coalesce(summaries.owns_mrr, false) as owns_mrr,
+        coalesce(summaries.owns_legacy_offering, false)
+            as owns_legacy_offering,
+        coalesce(summaries.owns_block_time, false) as owns_block_time,
+        coalesce(summaries.owns_t_and_m, false) as owns_t_and_m,
+        coalesce(summaries.owns_project_labor, false) as owns_project_labor,
+        coalesce(summaries.owns_product_resale, false)
+            as owns_product_resale
+    from active_customers
+    left join customers_profiled
+        on active_customers.customer_id = customers_profiled.customer_id
+    left join customer_offerings_summarised as summaries
+        on
+            active_customers.as_of_month = summaries.as_of_month
+            and active_customers.customer_id = summaries.customer_id
+),
+
+-- The first profile that applies, in this order (see the docs block).
+customer_cross_sell_profiled as (
+    select
+        *,
+        case
+            when is_on_full_package then 'full_package'
+            when owns_mrr then 'legacy_mrr'
+            when owns_block_time then 'block_time'
+            when owns_t_and_m then 't_and_m'
+            when owns_project_labor then 'project_only'
+            when owns_product_resale then 'product_only'
+            else 'other'
+        end as agreement_profile
+    from customer_cross_sell
+)
+
+select * from customer_cross_sell_profiled
