@@ -27,6 +27,10 @@ churn_reason_codes as (
     select * from {{ ref('churn_reason_codes') }}
 ),
 
+customer_classification as (
+    select * from {{ ref('customer_classification') }}
+),
+
 mrr_churns as (
     select * from mrr_movements
     where movement = 'churn'
@@ -210,6 +214,36 @@ mrr_lost_by_event as (
     from partial_churn_mrr_lost
 ),
 
+-- The customer's class at its last as_of_month before the effective month
+-- (the month before it, unless the customer had no TTM revenue then).
+last_classified_months as (
+    select
+        churn_events_dated.churn_event_id,
+        churn_events_dated.customer_id,
+        max(customer_classification.as_of_month) as as_of_month
+    from churn_events_dated
+    inner join customer_classification
+        on
+            churn_events_dated.customer_id = customer_classification.customer_id
+            and churn_events_dated.effective_month
+            > customer_classification.as_of_month
+    group by 1, 2
+),
+
+classifications_at_churn as (
+    select
+        last_classified_months.churn_event_id,
+        last_classified_months.as_of_month,
+        customer_classification.classification
+    from last_classified_months
+    inner join customer_classification
+        on
+            last_classified_months.customer_id
+            = customer_classification.customer_id
+            and last_classified_months.as_of_month
+            = customer_classification.as_of_month
+),
+
 churn_events_joined_to_reasons as (
     select
         churn_events_dated.churn_event_id,
@@ -229,12 +263,18 @@ churn_events_joined_to_reasons as (
         churn_events_dated.effective_date,
         churn_events_dated.effective_month,
         cast(coalesce(mrr_lost_by_event.mrr_lost, 0) as decimal(38, 6))
-            as mrr_lost
+            as mrr_lost,
+        classifications_at_churn.classification as classification_at_churn,
+        classifications_at_churn.as_of_month as classification_as_of_month
     from churn_events_dated
     left join churn_reason_codes
         on churn_events_dated.reason_code = churn_reason_codes.reason_code
     left join mrr_lost_by_event
         on churn_events_dated.churn_event_id = mrr_lost_by_event.churn_event_id
+    left join classifications_at_churn
+        on
+            churn_events_dated.churn_event_id
+            = classifications_at_churn.churn_event_id
 ),
 
 churn_events_classified as (
@@ -261,7 +301,9 @@ churn_events_classified as (
         notice_date,
         effective_date,
         effective_month,
-        mrr_lost
+        mrr_lost,
+        classification_at_churn,
+        classification_as_of_month
     from churn_events_joined_to_reasons
 )
 
