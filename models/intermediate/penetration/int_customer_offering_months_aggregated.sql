@@ -1,7 +1,8 @@
 -- Revenue per customer per offering per calendar month (invoice_date), the
--- building block of the customer x offering matrix. Invoice lines without an
--- offering_id belong to no offering and are left out here; they still count
--- in the customer's revenue (int_customer_months_aggregated).
+-- building block of the customer x offering matrix. Staging quarantines
+-- lines without an offering_id; should one get through, it belongs to no
+-- offering and is left out here while it still counts in the customer's
+-- revenue (int_customer_months_aggregated).
 with
 
 invoice_lines as (
