@@ -32,21 +32,21 @@ customers_checked_against_rules as (
         employee_count,
         tcp_override,
         {% if industries -%}
-            coalesce(
-                lower(trim(industry)) in (
-                    {%- for industry in industries %}
-                        '{{ industry }}'{{ ',' if not loop.last }}
-                    {%- endfor %}
-                ),
-                false
-            ) as is_tcp_industry,
+        coalesce(
+            lower(trim(industry)) in (
+                {%- for industry in industries %}
+                '{{ industry }}'{{ ',' if not loop.last }}
+                {%- endfor %}
+            ),
+            false
+        ) as is_tcp_industry,
         {%- else -%}
-            true as is_tcp_industry,
+        true as is_tcp_industry,
         {%- endif %}
         {% if size_rules -%}
-            coalesce({{ size_rules | join(' and ') }}, false) as is_tcp_size
+        coalesce({{ size_rules | join(' and ') }}, false) as is_tcp_size
         {%- else -%}
-            true as is_tcp_size
+        true as is_tcp_size
         {%- endif %}
     from customers
 ),

@@ -83,16 +83,16 @@ customers_on_axes as (
         < {{ decimal_literal(large_share) }} * portfolio_revenue_ttm
             as is_large,
         {% if margin_cut_off == 'portfolio' -%}
-            gross_margin_ttm * portfolio_revenue_ttm
-            >= portfolio_gross_margin_ttm * revenue_ttm as is_high_margin,
-            cast(portfolio_gross_margin_ttm as double)
-            / cast(portfolio_revenue_ttm as double) as margin_cut_off_pct,
+        gross_margin_ttm * portfolio_revenue_ttm
+        >= portfolio_gross_margin_ttm * revenue_ttm as is_high_margin,
+        cast(portfolio_gross_margin_ttm as double)
+        / cast(portfolio_revenue_ttm as double) as margin_cut_off_pct,
         {%- else -%}
-            gross_margin_ttm
-            >= {{ decimal_literal(margin_cut_off) }} * revenue_ttm
-                as is_high_margin,
-            cast({{ decimal_literal(margin_cut_off) }} as double)
-                as margin_cut_off_pct,
+        gross_margin_ttm
+        >= {{ decimal_literal(margin_cut_off) }} * revenue_ttm
+            as is_high_margin,
+        cast({{ decimal_literal(margin_cut_off) }} as double)
+            as margin_cut_off_pct,
         {%- endif %}
         {{ 'in_tcp' if a_requires_tcp else 'true' }}
         and {{ 'is_on_full_package' if a_requires_full_package else 'true' }}
