@@ -290,6 +290,12 @@ def test_bridge_and_rates(warehouse: Path) -> None:
     assert grr_12m == pytest.approx(500 / 750)  # A capped at its 500
     # No month twelve months before 2025-04 is reported.
     assert rows["2025-04"][12:] == [None, None]
+    # Months before the first invoice month (2025-01) are flagged.
+    flags = query(
+        warehouse,
+        "select is_in_invoice_history, count(*) from marts.retention_summary group by 1 order by 1",
+    )
+    assert flags == [(False, 8), (True, 6)]
 
 
 def test_churn_events(warehouse: Path) -> None:

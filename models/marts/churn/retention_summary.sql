@@ -14,6 +14,10 @@ mrr_movements as (
     select * from {{ ref('mrr_movements') }}
 ),
 
+month_spine as (
+    select * from {{ ref('month_spine') }}
+),
+
 movements_summed as (
     select
         month,
@@ -69,6 +73,7 @@ retention_by_month as (
     select
         -- The contract's column name (DOMAIN.md §3).
         months.month_start as month,  -- noqa: RF04
+        month_spine.month_start is not null as is_in_invoice_history,
         cast(coalesce(movements_summed.starting_mrr, 0) as decimal(38, 6))
             as starting_mrr,
         cast(coalesce(movements_summed.new_mrr, 0) as decimal(38, 6))
@@ -114,6 +119,8 @@ retention_by_month as (
         on months.month_start = movements_summed.month
     left join cohort_12m_compared
         on months.month_start = cohort_12m_compared.month_start
+    left join month_spine
+        on months.month_start = month_spine.month_start
 ),
 
 retention_rates as (
