@@ -1,0 +1,416 @@
+"""Read what the scoring models need from the marts, as pandas DataFrames.
+
+Every function takes an open DuckDB connection to a built warehouse and reads the ``marts``
+schema only (never landing or staging), so a notebook can run the models against the served
+file (read-only) and the scoring assets against a run's candidate::
+
+    import duckdb
+    from orchestration.scoring import features
+
+    con = duckdb.connect("warehouse/portfolio.duckdb", read_only=True)
+    month = features.latest_as_of_month(con)
+    lifetimes = features.customer_lifetimes(con, month)
+
+No function reads a month after the ``as_of_month`` (or ``through_month``) it is given, so a model
+fitted on what they return as of a past month sees exactly what was known then.
+
+Month conventions follow DOMAIN.md: a month is the DATE of its first day; MRR is measured on the
+month's last day (``marts.mrr_movements``); TTM figures cover ``as_of_month - 11 .. as_of_month``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+import pandas as pd
+
+__all__ = [
+    "churn_panel",
+    "customer_lifetimes",
+    "customer_profiles",
+    "first_as_of_month",
+    "latest_as_of_month",
+    "month_add",
+    "months_between",
+    "offering_catalogue",
+    "offering_ownership",
+]
+
+#: Horizon of the churn label, in months: churn within as_of_month + 1 .. as_of_month + 3
+#: (written out as 3 in the SQL of :func:`churn_panel`).
+CHURN_HORIZON_MONTHS = 3
+
+
+def month_add(month: date, months: int) -> date:
+    """The first day of the month ``months`` after ``month`` (negative: before)."""
+    index = month.year * 12 + month.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def months_between(start: date, end: date) -> int:
+    """Whole calendar months from ``start`` to ``end`` (``end`` later gives a positive number)."""
+    return (end.year - start.year) * 12 + end.month - start.month
+
+
+def _as_date(value: object) -> date:
+    return pd.Timestamp(value).date()
+
+
+def latest_as_of_month(con: duckdb.DuckDBPyConnection) -> date:
+    """The latest ``as_of_month`` of ``marts.customer_classification``.
+
+    Raises:
+        ValueError: the mart is empty (nothing was built).
+    """
+    (month,) = con.execute("select max(as_of_month) from marts.customer_classification").fetchone()
+    if month is None:
+        raise ValueError("marts.customer_classification is empty: build the marts first")
+    return _as_date(month)
+
+
+def first_as_of_month(con: duckdb.DuckDBPyConnection) -> date:
+    """The first ``as_of_month`` of the marts: the first month of invoice data.
+
+    Before it the warehouse only knows the agreements of the export, typically those of customers
+    still there then, so lifetimes are observed from this month on (see
+    :func:`customer_lifetimes`).
+    """
+    (month,) = con.execute("select min(as_of_month) from marts.customer_classification").fetchone()
+    if month is None:
+        raise ValueError("marts.customer_classification is empty: build the marts first")
+    return _as_date(month)
+
+
+def _check_month(con: duckdb.DuckDBPyConnection, month: date) -> date:
+    month = _as_date(month)
+    if month.day != 1:
+        raise ValueError(f"a month is the first day of the month, got {month}")
+    (found,) = con.execute(
+        "select count(*) from marts.customer_classification where as_of_month = ?", [month]
+    ).fetchone()
+    if not found:
+        raise ValueError(f"marts.customer_classification has no as_of_month {month:%Y-%m}")
+    return month
+
+
+def customer_lifetimes(con: duckdb.DuckDBPyConnection, as_of_month: date) -> pd.DataFrame:
+    """One row per customer that had MRR in some month up to ``as_of_month``.
+
+    Columns:
+
+    ``customer_id``
+    ``first_mrr_month``
+        First month with MRR (the month of its ``new`` movement).
+    ``first_churn_month``
+        Month of its first ``churn`` movement up to ``as_of_month``, else null. Churns after
+        ``as_of_month`` are not seen.
+    ``last_mrr_month``
+        Last month with MRR before its first churn (``first_churn_month - 1``), or
+        ``as_of_month`` when it never churned.
+    ``spell_start_month``
+        Start of its current MRR spell: the latest ``new`` or ``reactivation`` month up to
+        ``as_of_month`` (equals ``first_mrr_month`` unless it came back after a churn).
+    ``mrr``
+        MRR at ``as_of_month`` (0 when it has none then).
+    ``is_active``
+        It has MRR at ``as_of_month``.
+    ``segment``
+        Its classification (A/B/C/D) at the latest ``as_of_month`` up to ``last_mrr_month``:
+        for a customer that never churned the class at ``as_of_month`` (when classified), for a
+        churned one the class before it left (as ``marts.churn_events.classification_at_churn``).
+        ``current_segment`` is the class at ``as_of_month`` itself (null when not active then).
+        Null when never classified (MRR only before the first month of invoice data).
+    ``monthly_gross_margin``, ``gross_margin_ttm``
+        ``gross_margin_ttm`` of ``marts.customer_classification`` at ``as_of_month`` and that
+        divided by 12 (null when not active at ``as_of_month``).
+    """
+    month = _check_month(con, as_of_month)
+    return con.execute(
+        """
+        with
+        movements as (
+            select * from marts.mrr_movements where month <= $month
+        ),
+
+        classes as (
+            select as_of_month, customer_id, classification, gross_margin_ttm
+            from marts.customer_classification
+            where as_of_month <= $month
+        ),
+
+        spells as (
+            select
+                customer_id,
+                min(first_mrr_month) as first_mrr_month,
+                min(month) filter (where movement = 'churn') as first_churn_month,
+                max(month) filter (where movement in ('new', 'reactivation'))
+                    as spell_start_month,
+                coalesce(max(mrr) filter (where month = $month), 0) as mrr
+            from movements
+            group by customer_id
+        ),
+
+        spells_ended as (
+            select
+                *,
+                coalesce(
+                    cast(first_churn_month - interval 1 month as date), $month
+                ) as last_mrr_month
+            from spells
+        ),
+
+        segments as (
+            select
+                spells_ended.customer_id,
+                arg_max(classes.classification, classes.as_of_month) as segment
+            from spells_ended
+            inner join classes
+                on
+                    classes.customer_id = spells_ended.customer_id
+                    and classes.as_of_month <= spells_ended.last_mrr_month
+            group by spells_ended.customer_id
+        )
+
+        select
+            spells_ended.customer_id,
+            spells_ended.first_mrr_month,
+            spells_ended.first_churn_month,
+            spells_ended.last_mrr_month,
+            spells_ended.spell_start_month,
+            cast(spells_ended.mrr as double) as mrr,
+            spells_ended.mrr > 0 as is_active,
+            segments.segment,
+            current_class.classification as current_segment,
+            cast(current_class.gross_margin_ttm as double) as gross_margin_ttm,
+            cast(current_class.gross_margin_ttm as double) / 12 as monthly_gross_margin
+        from spells_ended
+        left join segments on segments.customer_id = spells_ended.customer_id
+        left join classes as current_class
+            on
+                current_class.customer_id = spells_ended.customer_id
+                and current_class.as_of_month = $month
+        order by spells_ended.customer_id
+        """,
+        {"month": month},
+    ).df()
+
+
+def churn_panel(con: duckdb.DuckDBPyConnection, through_month: date) -> pd.DataFrame:
+    """Customer-months with MRR, their features and whether they churned in the next 3 months.
+
+    One row per ``(as_of_month, customer_id)`` with ``as_of_month <= through_month`` for every
+    customer that is active (in ``marts.customer_classification``) and has MRR at that month: only
+    such a customer can have an MRR ``churn`` movement next. Only data up to ``through_month`` is
+    read; every feature of a row uses only months up to the row's ``as_of_month``.
+
+    Label: ``churned_within_3m`` is true when the customer has a ``churn`` movement in one of
+    the months ``as_of_month + 1 .. as_of_month + 3``; ``is_label_observed`` is true when
+    ``as_of_month + 3 <= through_month``, i.e. all three months are known. Rows whose label is not
+    observed are kept (they are the ones to score) with a possibly incomplete label.
+
+    Features (``churn_risk.NUMERIC_FEATURES`` and ``CATEGORICAL_FEATURES`` name the ones the
+    model uses; the others are kept for analysis):
+
+    * MRR level and trend: ``log_mrr``; ``mrr_log_change_3m`` / ``_6m`` = ln(mrr now / mrr 3 or
+      6 months ago), 0 when it had no MRR then (``had_mrr_3m_ago`` / ``_6m_ago`` say so).
+    * Contraction and expansion history: ``contractions_12m``, ``expansions_12m`` = number of
+      such movements in the 12 months ``as_of_month - 11 .. as_of_month``.
+    * Profitability: ``gross_margin_pct`` (clipped to -1 .. 1), ``labor_cost_share`` =
+      labor_cost_ttm / revenue_ttm (clipped to 0 .. 3), from customer_classification.
+    * Size and concentration: ``log_revenue_ttm``, ``revenue_share`` (customer_concentration).
+    * What it buys: ``offerings_owned``, ``full_package_components_owned``,
+      ``owns_legacy_offering``, ``is_on_full_package``, ``agreement_profile``
+      (customer_cross_sell); ``in_tcp``; ``classification``.
+    * Tenure of the current MRR spell: ``log_tenure_months`` = ln(1 + months since the spell
+      started) and ``contract_year_ends_within_3m`` = the spell's next anniversary (a multiple of
+      12 months, when annual and multi-year terms come up for renewal) falls within the next 3
+      months.
+    """
+    month = _as_date(through_month)
+    return con.execute(
+        """
+        with
+        movements as (
+            select * from marts.mrr_movements where month <= $month
+        ),
+
+        -- Counts over trailing and following months of each movement row.
+        movements_windowed as (
+            select
+                customer_id,
+                month,
+                mrr,
+                first_mrr_month,
+                count(*) filter (where movement = 'contraction') over trailing_12
+                    as contractions_12m,
+                count(*) filter (where movement = 'expansion') over trailing_12
+                    as expansions_12m,
+                max(month) filter (where movement in ('new', 'reactivation'))
+                    over to_date as spell_start_month,
+                count(*) filter (where movement = 'churn') over next_3 as churns_next_3m
+            from movements
+            window
+                trailing_12 as (
+                    partition by customer_id order by month
+                    range between interval 11 month preceding and current row
+                ),
+                to_date as (
+                    partition by customer_id order by month
+                    rows between unbounded preceding and current row
+                ),
+                next_3 as (
+                    partition by customer_id order by month
+                    range between interval 1 month following
+                    and interval 3 month following
+                )
+        ),
+
+        customers_with_mrr as (
+            select
+                classification.as_of_month,
+                classification.customer_id,
+                classification.classification,
+                classification.gross_margin_pct,
+                classification.labor_cost_ttm,
+                classification.revenue_ttm,
+                classification.in_tcp,
+                movements_windowed.mrr,
+                movements_windowed.contractions_12m,
+                movements_windowed.expansions_12m,
+                movements_windowed.spell_start_month,
+                movements_windowed.churns_next_3m
+            from marts.customer_classification as classification
+            inner join movements_windowed
+                on
+                    movements_windowed.customer_id = classification.customer_id
+                    and movements_windowed.month = classification.as_of_month
+            where classification.as_of_month <= $month and movements_windowed.mrr > 0
+        ),
+
+        features_joined as (
+            select
+                customers_with_mrr.*,
+                coalesce(mrr_3m.mrr, 0) as mrr_3m_ago,
+                coalesce(mrr_6m.mrr, 0) as mrr_6m_ago,
+                concentration.revenue_share,
+                cross_sell.offerings_owned,
+                cross_sell.full_package_components_owned,
+                cross_sell.owns_legacy_offering,
+                cross_sell.is_on_full_package,
+                cross_sell.agreement_profile,
+                date_diff(
+                    'month', customers_with_mrr.spell_start_month, customers_with_mrr.as_of_month
+                ) as tenure_months
+            from customers_with_mrr
+            left join movements as mrr_3m
+                on
+                    mrr_3m.customer_id = customers_with_mrr.customer_id
+                    and mrr_3m.month = customers_with_mrr.as_of_month - interval 3 month
+            left join movements as mrr_6m
+                on
+                    mrr_6m.customer_id = customers_with_mrr.customer_id
+                    and mrr_6m.month = customers_with_mrr.as_of_month - interval 6 month
+            left join marts.customer_concentration as concentration
+                on
+                    concentration.as_of_month = customers_with_mrr.as_of_month
+                    and concentration.customer_id = customers_with_mrr.customer_id
+            left join marts.customer_cross_sell as cross_sell
+                on
+                    cross_sell.as_of_month = customers_with_mrr.as_of_month
+                    and cross_sell.customer_id = customers_with_mrr.customer_id
+        )
+
+        select
+            as_of_month,
+            customer_id,
+            churns_next_3m > 0 as churned_within_3m,
+            as_of_month + interval 3 month <= $month as is_label_observed,
+            cast(mrr as double) as mrr,
+            ln(cast(mrr as double)) as log_mrr,
+            case when mrr_3m_ago > 0 then ln(cast(mrr / mrr_3m_ago as double)) else 0 end
+                as mrr_log_change_3m,
+            case when mrr_6m_ago > 0 then ln(cast(mrr / mrr_6m_ago as double)) else 0 end
+                as mrr_log_change_6m,
+            cast(mrr_3m_ago > 0 as integer) as had_mrr_3m_ago,
+            cast(mrr_6m_ago > 0 as integer) as had_mrr_6m_ago,
+            contractions_12m,
+            expansions_12m,
+            greatest(-1.0, least(1.0, gross_margin_pct)) as gross_margin_pct,
+            greatest(0.0, least(3.0, cast(labor_cost_ttm / revenue_ttm as double)))
+                as labor_cost_share,
+            ln(cast(revenue_ttm as double)) as log_revenue_ttm,
+            coalesce(revenue_share, 0) as revenue_share,
+            coalesce(offerings_owned, 0) as offerings_owned,
+            coalesce(full_package_components_owned, 0) as full_package_components_owned,
+            cast(coalesce(owns_legacy_offering, false) as integer) as owns_legacy_offering,
+            cast(coalesce(is_on_full_package, false) as integer) as is_on_full_package,
+            cast(coalesce(in_tcp, false) as integer) as in_tcp,
+            tenure_months,
+            ln(1 + tenure_months) as log_tenure_months,
+            cast(tenure_months % 12 >= 9 as integer) as contract_year_ends_within_3m,
+            classification,
+            coalesce(agreement_profile, 'unknown') as agreement_profile
+        from features_joined
+        order by as_of_month, customer_id
+        """,
+        {"month": month},
+    ).df()
+
+
+def offering_ownership(con: duckdb.DuckDBPyConnection, as_of_month: date) -> pd.DataFrame:
+    """The customer x offering matrix (Part C) at ``as_of_month``: one row per active customer
+    and offering with ``owns_offering`` (TTM revenue of the pair > 0) and the offering's
+    ``lifecycle`` (``current`` or ``legacy``)."""
+    month = _check_month(con, as_of_month)
+    return con.execute(
+        """
+        select customer_id, offering_id, lifecycle, owns_offering
+        from marts.customer_offering_matrix
+        where as_of_month = ?
+        order by customer_id, offering_id
+        """,
+        [month],
+    ).df()
+
+
+def offering_catalogue(con: duckdb.DuckDBPyConnection, as_of_month: date) -> pd.DataFrame:
+    """Offerings at ``as_of_month`` from ``marts.offering_penetration``: ``offering_id``,
+    ``lifecycle``, ``owning_customers`` and ``avg_revenue_per_owner`` (ARPO, TTM revenue per
+    owning customer; null when nobody owns it)."""
+    month = _check_month(con, as_of_month)
+    return con.execute(
+        """
+        select
+            offering_id,
+            lifecycle,
+            owning_customers,
+            cast(avg_revenue_per_owner as double) as avg_revenue_per_owner
+        from marts.offering_penetration
+        where as_of_month = ?
+        order by offering_id
+        """,
+        [month],
+    ).df()
+
+
+def customer_profiles(con: duckdb.DuckDBPyConnection, as_of_month: date) -> pd.DataFrame:
+    """Active customers at ``as_of_month`` with what describes them beyond what they own:
+    ``revenue_ttm``, ``industry``, ``employee_count`` (null when unknown), ``in_tcp`` and
+    ``classification`` (customer_classification)."""
+    month = _check_month(con, as_of_month)
+    return con.execute(
+        """
+        select
+            customer_id,
+            cast(revenue_ttm as double) as revenue_ttm,
+            coalesce(industry, 'unknown') as industry,
+            employee_count,
+            coalesce(in_tcp, false) as in_tcp,
+            classification
+        from marts.customer_classification
+        where as_of_month = ?
+        order by customer_id
+        """,
+        [month],
+    ).df()
