@@ -1,0 +1,138 @@
+"""Scoring assets: the Python models of orchestration/scoring, written next to the marts.
+
+Four assets, one table each in the ``scoring`` schema of the run's candidate warehouse (group
+``scoring``), downstream of the dbt marts they read. Each calls a pure function of
+``orchestration.scoring.pipeline`` with the candidate's connection and the **last month of the
+run's partition range** as ``as_of_month``: the models read the marts up to that month only, and
+the table holds that month's snapshot. What was fitted and how well (sBG parameters per segment,
+holdout AUC against the naive baseline, cross-sell hit rate against popularity) is the
+materialisation's metadata, with ``beats_baseline`` where a baseline exists.
+
+They take ``**CANDIDATE_WRITER`` (monthly partitions, the ``duckdb_writer`` pool, one candidate
+writer at a time), so the publish step serves them together with the marts of the same run.
+"""
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+)
+from dagster_dbt import get_asset_key_for_model
+
+from orchestration.assets.dbt import dbt_models
+from orchestration.partitions import partition_months
+from orchestration.resources import CANDIDATE_WRITER, WarehouseResource
+from orchestration.scoring import pipeline
+
+SCORING_GROUP = "scoring"
+
+
+def mart_keys(*models: str) -> list[AssetKey]:
+    """Asset keys of dbt models (with their custom schema), from the dbt assets."""
+    return [get_asset_key_for_model([dbt_models], model) for model in models]
+
+
+def scoring_key(table: str) -> AssetKey:
+    return AssetKey([pipeline.SCHEMA, table])
+
+
+def to_metadata(meta: Mapping[str, Any]) -> dict[str, MetadataValue]:
+    """Dagster metadata from a writer's dict: scalars as such, nested values as JSON."""
+    out: dict[str, MetadataValue] = {}
+    for key, value in meta.items():
+        if value is None:
+            out[key] = MetadataValue.text("n/a")
+        elif isinstance(value, bool):
+            out[key] = MetadataValue.bool(value)
+        elif isinstance(value, int):
+            out[key] = MetadataValue.int(value)
+        elif isinstance(value, float):
+            out[key] = MetadataValue.float(value)
+        elif isinstance(value, str):
+            out[key] = MetadataValue.text(value)
+        else:
+            out[key] = MetadataValue.json(value)
+    if "row_count" in meta:
+        out["dagster/row_count"] = MetadataValue.int(int(meta["row_count"]))
+    return out
+
+
+def _materialize(
+    context: AssetExecutionContext,
+    warehouse: WarehouseResource,
+    writer: Callable[..., dict[str, Any]],
+) -> MaterializeResult:
+    _, as_of_month = partition_months(context.partition_key_range)
+    with warehouse.connect(context) as con:
+        meta = writer(con, as_of_month)
+    context.log.info(
+        f"{context.asset_key.to_user_string()}: {meta['row_count']} rows as of {as_of_month:%Y-%m}"
+    )
+    return MaterializeResult(metadata=to_metadata(meta))
+
+
+@asset(
+    key=scoring_key("retention_curves"),
+    deps=mart_keys("mrr_movements", "customer_classification"),
+    group_name=SCORING_GROUP,
+    kinds={"python", "duckdb"},
+    description="scoring.retention_curves: sBG survival and retention by tenure month 1..36 per "
+    "classification segment (A/B/C/D, all), with the fitted alpha, beta and log-likelihood.",
+    **CANDIDATE_WRITER,
+)
+def retention_curves(
+    context: AssetExecutionContext, warehouse: WarehouseResource
+) -> MaterializeResult:
+    return _materialize(context, warehouse, pipeline.write_retention_curves)
+
+
+@asset(
+    key=scoring_key("customer_lifetime_value"),
+    deps=mart_keys("mrr_movements", "customer_classification"),
+    group_name=SCORING_GROUP,
+    kinds={"python", "duckdb"},
+    description="scoring.customer_lifetime_value: per active MRR customer, DERL with its "
+    "segment's sBG fit times its monthly gross margin (PORTFOLIO_CLV_ANNUAL_DISCOUNT_RATE).",
+    **CANDIDATE_WRITER,
+)
+def customer_lifetime_value(
+    context: AssetExecutionContext, warehouse: WarehouseResource
+) -> MaterializeResult:
+    return _materialize(context, warehouse, pipeline.write_customer_lifetime_value)
+
+
+@asset(
+    key=scoring_key("churn_risk_scores"),
+    deps=mart_keys(
+        "mrr_movements", "customer_classification", "customer_concentration", "customer_cross_sell"
+    ),
+    group_name=SCORING_GROUP,
+    kinds={"python", "duckdb"},
+    description="scoring.churn_risk_scores: probability of an MRR churn within 3 months per "
+    "active MRR customer, with the time-based holdout AUC and the naive baseline's.",
+    **CANDIDATE_WRITER,
+)
+def churn_risk_scores(
+    context: AssetExecutionContext, warehouse: WarehouseResource
+) -> MaterializeResult:
+    return _materialize(context, warehouse, pipeline.write_churn_risk_scores)
+
+
+@asset(
+    key=scoring_key("cross_sell_recommendations"),
+    deps=mart_keys("customer_offering_matrix", "offering_penetration", "customer_classification"),
+    group_name=SCORING_GROUP,
+    kinds={"python", "duckdb"},
+    description="scoring.cross_sell_recommendations: top 3 unowned current offerings per active "
+    "customer by propensity, expected revenue = propensity x ARPO; hit rate vs popularity.",
+    **CANDIDATE_WRITER,
+)
+def cross_sell_recommendations(
+    context: AssetExecutionContext, warehouse: WarehouseResource
+) -> MaterializeResult:
+    return _materialize(context, warehouse, pipeline.write_cross_sell_recommendations)
