@@ -361,7 +361,7 @@ def comparison(tmp_path_factory: pytest.TempPathFactory) -> dict:
     periods = read_periods()
     write_landing(landing, periods)
     warehouse = root / "portfolio.duckdb"
-    build_warehouse(landing, warehouse, select="+mrr_movements")
+    build_warehouse(landing, warehouse)
     ours = {
         (month, customer_id): (movement, mrr, previous_mrr)
         for month, customer_id, movement, mrr, previous_mrr in query(
