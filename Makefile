@@ -21,6 +21,16 @@ export UV_PYTHON_DOWNLOADS := never
 export PORTFOLIO_LANDING_DIR ?= $(CURDIR)/data/landing
 export PORTFOLIO_WAREHOUSE ?= $(CURDIR)/warehouse/portfolio.duckdb
 
+# Dagster (orchestration/README.md): instance folder, and the dbt manifest it loads,
+# re-parsed whenever a dbt file changes.
+export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+export PORTFOLIO_DAGSTER_TARGET_DIR ?= $(CURDIR)/target/dagster
+DAGSTER := $(BIN)/dagster
+DAGSTER_MANIFEST := $(PORTFOLIO_DAGSTER_TARGET_DIR)/manifest.json
+DBT_INPUTS := dbt_project.yml packages.yml profiles/profiles.yml \
+	$(shell find models macros seeds tests/dbt 2>/dev/null)
+DAGSTER_READY := setup $(DAGSTER_HOME)/dagster.yaml $(DAGSTER_MANIFEST)
+
 # Demo data: `make run DEMO_CUSTOMERS=1000 DEMO_MONTHS=24`.
 DEMO_CUSTOMERS ?= 300
 DEMO_MONTHS ?= 36
@@ -32,7 +42,7 @@ DEMO_FORMAT ?= csv
 TEST_DIR := $(CURDIR)/target/make-test
 
 .PHONY: help setup demo-data load build run summary test lint lint-sql lint-python \
-	dbt-test pytest format docs clean
+	dbt-test pytest format docs clean dev validate
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) \
@@ -54,11 +64,24 @@ demo-data: setup ## Generate the demo landing files into $PORTFOLIO_LANDING_DIR
 		--end-month $(DEMO_END_MONTH) --seed $(DEMO_SEED) --format $(DEMO_FORMAT) \
 		--output $(PORTFOLIO_LANDING_DIR)
 
-load: setup ## Check the landing contract and load $PORTFOLIO_LANDING_DIR into the warehouse
-	$(PY) -m orchestration.landing load
+$(DAGSTER_HOME)/dagster.yaml: orchestration/dagster.yaml
+	mkdir -p $(@D) && cp $< $@
 
-build: load ## Full build of every mart for every month into $PORTFOLIO_WAREHOUSE
-	$(BIN)/dbt build --exclude-resource-type unit_test
+$(DAGSTER_MANIFEST): $(VENV)/.synced $(DBT_INPUTS)
+	@echo "==> dbt parse: manifest for Dagster in $(@D)"
+	$(BIN)/dbt parse --quiet --target-path $(@D) --log-path $(@D)
+
+load: $(DAGSTER_READY) ## Load $PORTFOLIO_LANDING_DIR into the warehouse (Dagster run, landing only)
+	$(PY) -m orchestration.run --select landing
+
+build: $(DAGSTER_READY) ## Full build of every month into $PORTFOLIO_WAREHOUSE (one Dagster run)
+	$(PY) -m orchestration.run --all-months --full-refresh
+
+dev: $(DAGSTER_READY) ## Dagster UI and daemon (schedule, sensor, backfills) on localhost:3000
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(DAGSTER) dev -m orchestration.definitions
+
+validate: $(DAGSTER_READY) ## Check that the Dagster definitions load (dagster definitions validate)
+	$(DAGSTER) definitions validate -m orchestration.definitions
 
 summary: setup ## Print the warehouse location and the latest month's headline figures
 	$(PY) -m orchestration.summary

@@ -1,0 +1,119 @@
+"""Every dbt model and seed as an asset, and every dbt data test as an asset check.
+
+The assets come from the prepared manifest (orchestration/project.py) with the selection
+``fqn:*`` minus unit tests, so a model a colleague adds shows up on the next parse without an
+edit here. Groups follow the dbt folders: ``staging``, ``intermediate``, ``utilities``,
+``audit``, one group per mart domain (``concentration``, ``classification``, ...), and
+``reference`` for seeds. The sources ``landing.<table>`` are the landing assets.
+
+A run builds (``dbt build``: models, seeds and data tests) into the run's candidate with the
+months of its partition range as dbt vars. dbt data tests of severity error are blocking asset
+checks: a failure fails this step, and the publish step does not run. Unit tests are left to CI
+(``make dbt-test``): a failing one would only fail the step without a check to show it.
+"""
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from dagster import AssetExecutionContext, AssetKey, Config
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliResource,
+    dbt_assets,
+)
+from pydantic import Field
+
+from orchestration.assets.landing import landing_asset_key
+from orchestration.landing import LANDING_SCHEMA
+from orchestration.partitions import dbt_month_vars, partition_months
+from orchestration.project import DBT_PROJECT
+from orchestration.resources import CANDIDATE_WRITER, WarehouseResource
+
+#: Group of the dbt seeds (lookup tables, schema ``reference``).
+SEED_GROUP = "reference"
+
+
+class PortfolioTranslator(DagsterDbtTranslator):
+    """Landing sources as the landing assets; groups named after the dbt folders."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
+        if (
+            dbt_resource_props["resource_type"] == "source"
+            and dbt_resource_props["source_name"] == LANDING_SCHEMA
+        ):
+            return landing_asset_key(dbt_resource_props["name"])
+        return super().get_asset_key(dbt_resource_props)
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        return folder_group(dbt_resource_props)
+
+
+def folder_group(dbt_resource_props: Mapping[str, Any]) -> str:
+    """The group of a dbt node from its folder: ``models/<layer>/`` and, for marts, the domain.
+
+    ``models/marts/classification/x.sql`` is ``classification``, ``models/staging/landing/x.sql``
+    is ``staging``, a seed is ``reference``, a model directly under ``models/`` is ``models``.
+    """
+    if dbt_resource_props["resource_type"] == "seed":
+        return SEED_GROUP
+    # fqn: [project, <folders>..., name]
+    folders = list(dbt_resource_props["fqn"][1:-1])
+    if not folders:
+        return "models"
+    group = folders[1] if folders[0] == "marts" and len(folders) > 1 else folders[0]
+    return re.sub(r"\W", "_", group)
+
+
+#: Name of the dbt step (the function below), the key of its run config.
+DBT_OP_NAME = "dbt_models"
+
+
+class DbtBuildConfig(Config):
+    """Run configuration of the dbt step."""
+
+    full_refresh: bool = Field(
+        default=False,
+        description="Rebuild every incremental mart from scratch (dbt --full-refresh), every "
+        "month of the data, not only the run's months. `make build` sets it.",
+    )
+
+
+def full_refresh_run_config() -> dict[str, Any]:
+    """Run config that makes the dbt step rebuild every mart from scratch."""
+    return {"ops": {DBT_OP_NAME: {"config": {"full_refresh": True}}}}
+
+
+def is_full_refresh(run_config: Mapping[str, Any]) -> bool:
+    """Whether a run's config asks the dbt step for a full refresh."""
+    op_config = run_config.get("ops", {}).get(DBT_OP_NAME, {}).get("config") or {}
+    return bool(op_config.get("full_refresh", False))
+
+
+@dbt_assets(
+    manifest=DBT_PROJECT.manifest_path,
+    project=DBT_PROJECT,
+    exclude="resource_type:unit_test",
+    dagster_dbt_translator=PortfolioTranslator(
+        settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)
+    ),
+    name=DBT_OP_NAME,
+    **CANDIDATE_WRITER,
+)
+def dbt_models(
+    context: AssetExecutionContext,
+    dbt: DbtCliResource,
+    warehouse: WarehouseResource,
+    config: DbtBuildConfig,
+) -> Iterator[Any]:
+    """``dbt build`` of the run's months into the run's candidate."""
+    first, last = partition_months(context.partition_key_range)
+    month_vars = dbt_month_vars(first, last)
+    args = ["build", "--vars", json.dumps(month_vars)]
+    if config.full_refresh:
+        args.append("--full-refresh")
+    with warehouse.dbt_environment(context) as target_path:
+        invocation = dbt.cli(args, context=context, target_path=target_path)
+        yield from invocation.stream()

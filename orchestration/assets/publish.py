@@ -1,0 +1,112 @@
+"""The publish step: log the run in the candidate and swap it in as the served warehouse.
+
+``audit/publish_log`` is the last asset of every run. It depends on every asset of the code
+location that nothing else depends on, and so, transitively, on all of them: Dagster runs it
+only when every upstream step of the run succeeded, and a failed blocking check (a dbt test of
+severity error) fails the dbt step before it. As a second guard it reads the run's check
+results and refuses to publish if any blocking check failed.
+
+Publishing (orchestration/warehouse.py) appends a row to ``audit.publish_log`` inside the
+candidate — run id, job, first and last as_of_month of the partition range, full refresh or
+not, row counts of every table in ``marts`` and ``scoring``, published_at (UTC) — checkpoints
+and closes it, and renames it over ``$PORTFOLIO_WAREHOUSE`` under a lock.
+"""
+
+from collections.abc import Sequence
+
+from dagster import (
+    AssetCheckSeverity,
+    AssetExecutionContext,
+    AssetKey,
+    AssetsDefinition,
+    DagsterEventType,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+)
+
+from orchestration import warehouse as wap
+from orchestration.assets.dbt import is_full_refresh
+from orchestration.partitions import month_count, partition_months
+from orchestration.resources import CANDIDATE_WRITER, PUBLISH_LOG_KEY, WarehouseResource
+
+PUBLISH_GROUP = "publish"
+
+
+def terminal_keys(assets: Sequence[AssetsDefinition]) -> list[AssetKey]:
+    """Keys of the assets that no other asset in ``assets`` depends on, sorted."""
+    keys = {key for definition in assets for key in definition.keys}
+    upstream = {
+        dep
+        for definition in assets
+        for deps in definition.asset_deps.values()
+        for dep in deps
+        if dep in keys
+    }
+    return sorted(keys - upstream, key=lambda key: key.to_user_string())
+
+
+def failed_blocking_checks(context: AssetExecutionContext) -> list[str]:
+    """``asset:check`` names of this run's failed checks of severity error."""
+    records = context.instance.get_records_for_run(
+        run_id=context.run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION
+    ).records
+    failed = []
+    for record in records:
+        evaluation = record.event_log_entry.dagster_event.event_specific_data
+        if not evaluation.passed and evaluation.severity == AssetCheckSeverity.ERROR:
+            failed.append(f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}")
+    return failed
+
+
+def build_publish_asset(upstream: Sequence[AssetsDefinition]) -> AssetsDefinition:
+    """The publish asset, downstream of every asset in ``upstream``."""
+
+    @asset(
+        key=PUBLISH_LOG_KEY,
+        deps=terminal_keys(upstream),
+        group_name=PUBLISH_GROUP,
+        kinds={"duckdb"},
+        description="audit.publish_log: one row per published run. Materialising it swaps the "
+        "run's candidate in as the served warehouse (write-audit-publish).",
+        **CANDIDATE_WRITER,
+    )
+    def publish_log(
+        context: AssetExecutionContext, warehouse: WarehouseResource
+    ) -> MaterializeResult:
+        failed = failed_blocking_checks(context)
+        if failed:
+            raise wap.CandidateError(
+                f"not publishing: {len(failed)} blocking check(s) failed: " + ", ".join(failed)
+            )
+        candidate = wap.candidate_path(warehouse.served, context.run_id)
+        if not wap.is_prepared(candidate):
+            raise wap.CandidateError(
+                "not publishing: nothing was built in this run (select the assets upstream of "
+                "audit/publish_log too)"
+            )
+        first, last = partition_months(context.partition_key_range)
+        record = wap.record_publish(
+            candidate,
+            run_id=context.run_id,
+            job_name=context.run.job_name,
+            first_month=first,
+            last_month=last,
+            full_refresh=is_full_refresh(context.run.run_config),
+        )
+        wap.publish_candidate(candidate, warehouse.served)
+        context.log.info(
+            f"published {warehouse.served}: {month_count(first, last)} month(s) "
+            f"{first:%Y-%m}..{last:%Y-%m}"
+        )
+        return MaterializeResult(
+            metadata={
+                "served_path": MetadataValue.path(str(warehouse.served)),
+                "first_month": MetadataValue.text(f"{first:%Y-%m}"),
+                "last_month": MetadataValue.text(f"{last:%Y-%m}"),
+                "row_counts": MetadataValue.json(dict(record.row_counts)),
+                "published_at": MetadataValue.timestamp(record.published_at),
+            }
+        )
+
+    return publish_log

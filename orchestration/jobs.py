@@ -1,0 +1,31 @@
+"""The main job: landing, dbt build, Python assets and publish for a range of months.
+
+``portfolio_job`` selects every asset of the code location (new dbt models and new Python
+assets join it by themselves) on the monthly partitions. A run covers one partition (the
+schedule, the sensor) or a range (a backfill, ``make build``): one run, one ``dbt build``.
+"""
+
+from __future__ import annotations
+
+from dagster import AssetSelection, JobDefinition, define_asset_job
+
+from orchestration.partitions import MONTHLY_PARTITIONS
+
+PORTFOLIO_JOB_NAME = "portfolio_job"
+
+portfolio_job = define_asset_job(
+    name=PORTFOLIO_JOB_NAME,
+    selection=AssetSelection.all(),
+    partitions_def=MONTHLY_PARTITIONS,
+    description=(
+        "Load landing, dbt build (models and data tests) and Python assets for the run's "
+        "as_of_month range into a candidate warehouse, then publish it (write-audit-publish)."
+    ),
+)
+
+
+def resolved_portfolio_job() -> JobDefinition:
+    """The resolved main job, for ``dagster.reconstructable`` (orchestration/run.py)."""
+    from orchestration.definitions import defs
+
+    return defs.resolve_job_def(PORTFOLIO_JOB_NAME)

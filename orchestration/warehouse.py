@@ -1,0 +1,366 @@
+"""Write-audit-publish (WAP) for the DuckDB warehouse file, without any Dagster import.
+
+BI tools read one *served* file, ``$PORTFOLIO_WAREHOUSE``. A run never opens that file: it
+
+1. **writes** into a *candidate*, a byte copy of the served file (or a new file when nothing is
+   served yet), loads landing into it and builds the dbt models and Python assets there;
+2. **audits** it with the dbt data tests (asset checks) before anything is served;
+3. **publishes** it: records the run in ``audit.publish_log`` inside the candidate, checkpoints
+   and closes it, then swaps it into place with :func:`os.replace`, an atomic rename.
+
+A reader that holds the served file open keeps reading its snapshot (the old inode) until it
+reconnects, and a new connection sees the whole new build: never a mix of two runs. A failed or
+killed run leaves the served file untouched; only its own candidate remains.
+
+Files, for a served ``warehouse/portfolio.duckdb``::
+
+    warehouse/portfolio.duckdb                     served file
+    warehouse/portfolio.duckdb.wap/publish.lock    held while a candidate is swapped in
+    warehouse/portfolio.duckdb.wap/<run_id>/portfolio.duckdb   the run's candidate
+    warehouse/portfolio.duckdb.wap/<run_id>/base.json          what it was copied from
+
+The candidate keeps the served file's *name*: DuckDB names a file's catalog after it, and
+dbt-duckdb's views refer to that catalog (``portfolio.staging.stg_...``), so a candidate with
+another name would publish views that fail for every reader. It lives in a subfolder of the
+served file's folder, so the final rename stays on one file system and is atomic.
+
+Concurrency: each run writes only its own candidate, so runs never contend for a DuckDB lock.
+Two runs that both started from the same served file must not both publish (the second would
+drop the first one's months): :func:`publish_candidate` refuses a candidate whose origin is no
+longer the served file (:class:`PublishConflictError`). The swap itself happens under an
+exclusive lock file.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import json
+import os
+import re
+import shutil
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import duckdb
+
+from orchestration.landing import connect_warehouse
+
+#: Schema and table of the publish log, inside the warehouse.
+PUBLISH_LOG_SCHEMA = "audit"
+PUBLISH_LOG_TABLE = "publish_log"
+#: Schemas whose tables are counted into the publish log.
+COUNTED_SCHEMAS = ("marts", "scoring")
+
+_RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
+_BASE_FILE = "base.json"
+_LOCK_FILE = "publish.lock"
+
+
+class PublishConflictError(RuntimeError):
+    """The served file changed after the candidate was copied from it."""
+
+
+class CandidateError(RuntimeError):
+    """A candidate is missing or not in a state that can be published."""
+
+
+@dataclass(frozen=True)
+class FileIdentity:
+    """Which file a path pointed at: device, inode, size and modification time.
+
+    Every publish replaces the served file by a new inode, so a changed identity means another
+    run published (or something rewrote the file) in the meantime.
+    """
+
+    device: int
+    inode: int
+    size: int
+    mtime_ns: int
+
+    @classmethod
+    def of_stat(cls, stat: os.stat_result) -> FileIdentity:
+        return cls(stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
+
+    @classmethod
+    def of_path(cls, path: Path) -> FileIdentity | None:
+        """The identity of ``path``, or None when it does not exist."""
+        try:
+            return cls.of_stat(path.stat())
+        except FileNotFoundError:
+            return None
+
+
+@dataclass(frozen=True)
+class PublishRecord:
+    """One row of ``audit.publish_log``: what a run published."""
+
+    run_id: str
+    job_name: str
+    first_month: date | None
+    last_month: date | None
+    full_refresh: bool
+    row_counts: Mapping[str, int]
+    published_at: datetime
+
+
+def wap_dir(served: Path) -> Path:
+    """The working folder of ``served``'s candidates, next to it."""
+    return served.with_name(served.name + ".wap")
+
+
+def candidate_path(served: Path, run_id: str) -> Path:
+    """The candidate file of run ``run_id`` for the served file ``served``.
+
+    Raises:
+        ValueError: ``run_id`` is not a plain name (it becomes a folder name).
+    """
+    if not _RUN_ID.fullmatch(run_id):
+        raise ValueError(f"not a usable run id: {run_id!r}")
+    return wap_dir(served) / run_id / served.name
+
+
+def _wal(path: Path) -> Path:
+    return path.with_name(path.name + ".wal")
+
+
+def _fsync(path: Path) -> None:
+    flags = os.O_RDONLY
+    if path.is_dir():
+        flags |= getattr(os, "O_DIRECTORY", 0)
+    fd = os.open(path, flags)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def is_prepared(candidate: Path) -> bool:
+    """Whether :func:`create_candidate` has prepared ``candidate`` (its run has started)."""
+    return (candidate.parent / _BASE_FILE).exists()
+
+
+def create_candidate(served: Path, run_id: str) -> Path:
+    """Prepare run ``run_id``'s candidate and return its path; idempotent within a run.
+
+    The candidate starts as a byte copy of the served file (and of its write-ahead log, if a
+    writer left one), so incremental marts keep every month the run does not rebuild; when
+    nothing is served yet the candidate does not exist and DuckDB creates it on first connect.
+    The served file is only read: a reader holding it open, even read-write, does not block
+    the copy. The identity of the copied file is recorded in ``base.json`` for
+    :func:`publish_candidate`.
+    """
+    candidate = candidate_path(served, run_id)
+    base_file = candidate.parent / _BASE_FILE
+    if base_file.exists():
+        return candidate
+    candidate.parent.mkdir(parents=True, exist_ok=True)
+    for leftover in (candidate, _wal(candidate)):
+        leftover.unlink(missing_ok=True)
+    base: FileIdentity | None = None
+    try:
+        source = open(served, "rb")  # noqa: SIM115 - closed below, after fstat
+    except FileNotFoundError:
+        source = None
+    if source is not None:
+        with source, open(candidate, "wb") as target:
+            # fstat of the handle we copy from: a publish that replaces the served file while we
+            # copy does not change what we read, and the identity names what we did read.
+            base = FileIdentity.of_stat(os.fstat(source.fileno()))
+            shutil.copyfileobj(source, target, length=16 * 1024 * 1024)
+        if _wal(served).exists():
+            shutil.copyfile(_wal(served), _wal(candidate))
+    tmp = base_file.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"served": str(served), "base": base and asdict(base)}))
+    os.replace(tmp, base_file)
+    return candidate
+
+
+def candidate_base(candidate: Path) -> FileIdentity | None:
+    """The identity of the served file the candidate was copied from (None: nothing served).
+
+    Raises:
+        CandidateError: the candidate was never prepared by :func:`create_candidate`.
+    """
+    base_file = candidate.parent / _BASE_FILE
+    if not base_file.exists():
+        raise CandidateError(f"no candidate was prepared at {candidate}")
+    base = json.loads(base_file.read_text())["base"]
+    return FileIdentity(**base) if base else None
+
+
+def count_rows(
+    con: duckdb.DuckDBPyConnection, schemas: tuple[str, ...] = COUNTED_SCHEMAS
+) -> dict[str, int]:
+    """Rows of every base table in ``schemas``, keyed ``schema.table``, in name order."""
+    placeholders = ", ".join("?" for _ in schemas)
+    tables = con.execute(
+        f"""
+        select schema_name, table_name from duckdb_tables()
+        where database_name = current_database() and schema_name in ({placeholders})
+        order by schema_name, table_name
+        """,
+        list(schemas),
+    ).fetchall()
+    counts: dict[str, int] = {}
+    for schema, table in tables:
+        (count,) = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()
+        counts[f"{schema}.{table}"] = count
+    return counts
+
+
+def write_publish_log(con: duckdb.DuckDBPyConnection, record: PublishRecord) -> None:
+    """Append ``record`` to ``audit.publish_log``, creating the table on first use."""
+    con.execute(f"create schema if not exists {PUBLISH_LOG_SCHEMA}")
+    con.execute(
+        f"""
+        create table if not exists {PUBLISH_LOG_SCHEMA}.{PUBLISH_LOG_TABLE} (
+            run_id varchar not null,
+            job_name varchar not null,
+            first_month date,
+            last_month date,
+            full_refresh boolean not null,
+            row_counts map(varchar, bigint) not null,
+            published_at timestamp not null
+        )
+        """
+    )
+    con.execute(
+        f"insert into {PUBLISH_LOG_SCHEMA}.{PUBLISH_LOG_TABLE} "
+        "values (?, ?, ?, ?, ?, map(?, ?), ?)",
+        [
+            record.run_id,
+            record.job_name,
+            record.first_month,
+            record.last_month,
+            record.full_refresh,
+            list(record.row_counts),
+            list(record.row_counts.values()),
+            record.published_at.astimezone(UTC).replace(tzinfo=None),
+        ],
+    )
+
+
+def record_publish(
+    candidate: Path,
+    *,
+    run_id: str,
+    job_name: str,
+    first_month: date | None,
+    last_month: date | None,
+    full_refresh: bool,
+) -> PublishRecord:
+    """Count the candidate's marts, log the publish inside it, checkpoint and close it.
+
+    Returns the record written. After this the candidate is one self-contained file (no
+    write-ahead log), ready for :func:`publish_candidate`.
+    """
+    if not candidate.exists():
+        raise CandidateError(f"candidate {candidate} does not exist: nothing was built")
+    with connect_warehouse(candidate) as con:
+        record = PublishRecord(
+            run_id=run_id,
+            job_name=job_name,
+            first_month=first_month,
+            last_month=last_month,
+            full_refresh=full_refresh,
+            row_counts=count_rows(con),
+            published_at=datetime.now(UTC),
+        )
+        write_publish_log(con, record)
+        con.execute("checkpoint")
+    return record
+
+
+@contextmanager
+def file_lock(path: Path, timeout: float = 600.0) -> Iterator[None]:
+    """Hold an exclusive advisory lock on ``path`` (created if needed).
+
+    Raises:
+        TimeoutError: the lock stayed taken for ``timeout`` seconds.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + timeout
+    with open(path, "a") as handle:
+        while True:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as error:
+                if error.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise TimeoutError(f"could not lock {path} within {timeout:.0f} s") from None
+                time.sleep(0.1)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def publish_candidate(candidate: Path, served: Path, *, lock_timeout: float = 600.0) -> None:
+    """Atomically replace the served file by ``candidate`` and remove the run's folder.
+
+    Under the publish lock: check that the served file is still the one the candidate was
+    copied from, flush the candidate to disk, :func:`os.replace` it over the served file and
+    flush the folder entry. Readers connected before keep their snapshot; readers that connect
+    after see the candidate.
+
+    Raises:
+        CandidateError: the candidate is missing or still has a write-ahead log (open writer).
+        PublishConflictError: another run published since this candidate was copied; the
+            served file is left as it is and the candidate stays for inspection.
+    """
+    if not candidate.exists():
+        raise CandidateError(f"candidate {candidate} does not exist: nothing was built")
+    if _wal(candidate).exists():
+        raise CandidateError(
+            f"candidate {candidate} has a write-ahead log: a connection is still open"
+        )
+    base = candidate_base(candidate)
+    with file_lock(wap_dir(served) / _LOCK_FILE, timeout=lock_timeout):
+        if _wal(served).exists():
+            raise PublishConflictError(
+                f"{_wal(served)} exists: a process is writing {served} in place; not publishing"
+            )
+        current = FileIdentity.of_path(served)
+        if current != base:
+            raise PublishConflictError(
+                f"{served} changed after this run copied it (another run published); "
+                "not publishing, so that run's months are kept. Run this one again."
+            )
+        _fsync(candidate)
+        os.replace(candidate, served)
+        _fsync(served.parent)
+    shutil.rmtree(candidate.parent, ignore_errors=True)
+
+
+def discard_candidate(served: Path, run_id: str) -> None:
+    """Remove run ``run_id``'s candidate folder, if any. The served file is never touched."""
+    shutil.rmtree(candidate_path(served, run_id).parent, ignore_errors=True)
+
+
+def candidate_run_ids(served: Path) -> list[str]:
+    """Run ids that have a candidate folder for ``served``, sorted."""
+    folder = wap_dir(served)
+    if not folder.is_dir():
+        return []
+    return sorted(p.name for p in folder.iterdir() if p.is_dir() and _RUN_ID.fullmatch(p.name))
+
+
+def sweep_candidates(served: Path, is_finished: Callable[[str], bool]) -> list[str]:
+    """Remove the candidates of runs for which ``is_finished(run_id)`` is true.
+
+    Used at the start of a run to clear what failed or killed runs left behind. Returns the
+    run ids removed.
+    """
+    removed = []
+    for run_id in candidate_run_ids(served):
+        if is_finished(run_id):
+            discard_candidate(served, run_id)
+            removed.append(run_id)
+    return removed
