@@ -208,7 +208,7 @@ mrr_lost_by_event as (
     select
         churn_event_id,
         case
-            when event_type = 'offering_cancel' then mrr_before
+            when event_type = 'offering_cancel' then greatest(mrr_before, 0)
             else greatest(mrr_before - mrr_after, 0)
         end as mrr_lost
     from partial_churn_mrr_lost
