@@ -1,0 +1,384 @@
+"""End to end: a generated portfolio, built by the loader and dbt, scored by the pipeline.
+
+The portfolio has 1,000 customers over 36 months to 2026-10 (seed 42). Not 300: the demo's
+churn is mostly random (a monthly hazard of 0.4-2 % that depends on size, labour intensity and
+legacy contracts, plus non-renewals at contract anniversaries), so even a perfect model ranks
+3-month churners only modestly, and with 300 customers the 12-month holdout holds about 20
+churned customers: the AUC's sampling error (about +-0.06) is larger than the model's edge over
+the naive baseline. 1,000 customers give about 60-80 churned customers in the holdout.
+
+Every figure asserted is recomputed here from the marts with SQL, not read back from the
+scoring code: row counts and grain, each customer's tenure and margin, DERL bounds, the owned
+offerings a recommendation must avoid, ARPO. The model-quality assertions compare the holdout
+AUC with the naive baseline's and the cross-sell hit rate with popularity's, as measured by the
+pipeline on held-out months.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.demo_data import generate
+from orchestration.landing import connect_warehouse
+from orchestration.scoring import pipeline
+from tests.conftest import build_warehouse
+
+pytestmark = pytest.mark.slow
+
+CUSTOMERS = 1000
+MONTHS = 36
+END_MONTH = "2026-10"
+SEED = 42
+LATEST = date(2026, 10, 1)
+MARTS = (
+    "mrr_movements",
+    "customer_classification",
+    "customer_concentration",
+    "customer_cross_sell",
+    "customer_offering_matrix",
+    "offering_penetration",
+)
+TOLERANCE = 0.011  # money columns are rounded to cents when written
+
+
+@pytest.fixture(scope="module")
+def scored(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    """The built and scored warehouse, and the pipeline's metadata by table."""
+    root = tmp_path_factory.mktemp("scoring_e2e")
+    generate(
+        root / "landing",
+        customers=CUSTOMERS,
+        months=MONTHS,
+        end_month=END_MONTH,
+        seed=SEED,
+        progress=False,
+    )
+    warehouse = root / "portfolio.duckdb"
+    with pytest.MonkeyPatch.context() as patch:
+        # Build only the marts the models read, with the tests dbt can run on them.
+        patch.setenv("DBT_INDIRECT_SELECTION", "buildable")
+        build_warehouse(root / "landing", warehouse, select=" ".join(f"+{mart}" for mart in MARTS))
+    with connect_warehouse(warehouse) as con:
+        meta = {table: writer(con) for table, writer in pipeline.WRITERS.items()}
+    return warehouse, meta
+
+
+@pytest.fixture(scope="module")
+def con(scored: tuple[Path, dict]):
+    with duckdb.connect(str(scored[0]), read_only=True) as connection:
+        yield connection
+
+
+@pytest.fixture(scope="module")
+def meta(scored: tuple[Path, dict]) -> dict:
+    return scored[1]
+
+
+def scalar(con: duckdb.DuckDBPyConnection, sql: str):
+    return con.execute(sql).fetchone()[0]
+
+
+def test_scoring_tables_exist_with_their_columns(con):
+    for table, types in pipeline.TABLE_TYPES.items():
+        columns = [
+            name
+            for (name,) in con.execute(
+                "select column_name from information_schema.columns "
+                "where table_schema = 'scoring' and table_name = ? order by ordinal_position",
+                [table],
+            ).fetchall()
+        ]
+        assert columns == list(types), table
+        assert scalar(con, f"select count(*) from scoring.{table}") > 0, table
+
+
+# --- retention curves --------------------------------------------------------------------------
+
+
+def test_retention_curves_grain_and_shape(con):
+    segments = con.execute(
+        "select segment, count(*), count(distinct tenure_month), min(tenure_month), "
+        "max(tenure_month) from scoring.retention_curves group by 1 order by 1"
+    ).fetchall()
+    assert [s[0] for s in segments] == ["A", "B", "C", "D", "all"]
+    assert all(s[1:] == (36, 36, 1, 36) for s in segments)
+    # Survival falls with tenure; r_t = S(t) / S(t - 1); S(1) = r_1. (With alpha and beta in the
+    # millions, as when churn hardly varies between customers, S(t) from log-beta functions
+    # carries relative errors of about 1e-8.)
+    bad = scalar(
+        con,
+        """
+        select count(*) from (
+            select
+                *,
+                lag(survival) over (partition by segment order by tenure_month) as previous
+            from scoring.retention_curves
+        )
+        where not (
+            survival > 0 and survival < 1
+            and (previous is null and abs(survival - retention_rate) < 1e-6
+                 or survival < previous and abs(survival / previous - retention_rate) < 1e-6)
+        )
+        """,
+    )
+    assert bad == 0
+
+
+def test_the_all_segment_counts_every_lifetime_seen_since_the_invoice_data_began(con, meta):
+    """Customers whose first MRR spell reaches the first as_of_month or later, and its churns;
+    and the fitted mean monthly churn probability against the churns per customer-month at risk
+    observed since then (the two agree closely when churn varies little between customers)."""
+    first_month = scalar(con, "select min(as_of_month) from marts.customer_classification")
+    n_customers, n_churned, months_at_risk = con.execute(
+        """
+        with lifetimes as (
+            select
+                customer_id,
+                min(first_mrr_month) as first_mrr_month,
+                min(month) filter (where movement = 'churn') as first_churn_month
+            from marts.mrr_movements
+            group by 1
+        ),
+
+        seen as (
+            select
+                *,
+                greatest(first_mrr_month, $first) as observed_from,
+                coalesce(first_churn_month, $latest + interval 1 month) as observed_until
+            from lifetimes
+            where coalesce(first_churn_month, $latest + interval 1 month) > $first
+        )
+
+        select
+            count(*),
+            count(first_churn_month),
+            sum(date_diff('month', observed_from, observed_until))
+        from seen
+        """,
+        {"first": first_month, "latest": LATEST},
+    ).fetchone()
+    fit = meta["retention_curves"]["segments"]["all"]
+    assert (fit["n_customers"], fit["n_churned"]) == (n_customers, n_churned)
+    row = con.execute(
+        "select alpha, beta, n_customers, n_churned from scoring.retention_curves "
+        "where segment = 'all' and tenure_month = 1"
+    ).fetchone()
+    assert row[2:] == (n_customers, n_churned)
+    empirical = n_churned / months_at_risk
+    assert row[0] / (row[0] + row[1]) == pytest.approx(empirical, rel=0.2)
+
+
+# --- lifetime value ----------------------------------------------------------------------------
+
+
+def test_lifetime_value_rows_are_the_customers_with_mrr_now(con):
+    expected = {
+        customer
+        for (customer,) in con.execute(
+            """
+            select m.customer_id
+            from marts.mrr_movements as m
+            inner join marts.customer_classification as c
+                on c.customer_id = m.customer_id and c.as_of_month = m.month
+            where m.month = ? and m.mrr > 0
+            """,
+            [LATEST],
+        ).fetchall()
+    }
+    got = [
+        c
+        for (c,) in con.execute(
+            "select customer_id from scoring.customer_lifetime_value"
+        ).fetchall()
+    ]
+    assert len(got) == len(set(got)) and set(got) == expected
+
+
+def test_lifetime_value_is_derl_times_a_twelfth_of_the_ttm_margin(con):
+    d = 1.1 ** (1 / 12) - 1
+    rows = con.execute(
+        """
+        with spells as (
+            select customer_id, max(month) as spell_start_month
+            from marts.mrr_movements
+            where movement in ('new', 'reactivation') and month <= $latest
+            group by 1
+        )
+
+        select
+            v.customer_id,
+            v.tenure_months,
+            date_diff('month', s.spell_start_month, $latest),
+            v.monthly_gross_margin,
+            c.gross_margin_ttm / 12,
+            v.derl_months,
+            v.residual_lifetime_value,
+            v.alpha,
+            v.beta,
+            v.segment,
+            c.classification,
+            v.parameters_segment
+        from scoring.customer_lifetime_value as v
+        inner join spells as s on s.customer_id = v.customer_id
+        inner join marts.customer_classification as c
+            on c.customer_id = v.customer_id and c.as_of_month = $latest
+        """,
+        {"latest": LATEST},
+    ).fetchall()
+    assert rows
+    fits = {
+        segment: (alpha, beta)
+        for segment, alpha, beta in con.execute(
+            "select distinct segment, alpha, beta from scoring.retention_curves"
+        ).fetchall()
+    }
+    for (
+        customer,
+        tenure,
+        tenure_sql,
+        margin,
+        margin_sql,
+        derl,
+        value,
+        alpha,
+        beta,
+        segment,
+        klass,
+        used,
+    ) in rows:
+        assert tenure == tenure_sql, customer
+        assert float(margin) == pytest.approx(float(margin_sql), abs=0.0051), customer
+        assert float(value) == pytest.approx(derl * float(margin_sql), abs=TOLERANCE), customer
+        assert segment == klass
+        assert used == (segment if segment in fits else "all")
+        assert (alpha, beta) == fits[used]
+        r_next = (beta + tenure) / (alpha + beta + tenure)  # retention at the next renewal
+        assert r_next * (1 - 1e-9) <= derl <= r_next * (1 + d) / d
+    # The bound is informative: DERL is the discounted expected number of further months.
+    assert max(r[5] for r in rows) < (1 + d) / d
+
+
+# --- churn risk --------------------------------------------------------------------------------
+
+
+def test_churn_scores_cover_the_customers_with_mrr_now(con):
+    rows = con.execute(
+        """
+        select
+            count(*),
+            count(distinct customer_id),
+            min(churn_probability_3m),
+            max(churn_probability_3m),
+            count(distinct model_version),
+            count(distinct holdout_auc),
+            min(trained_through_month),
+            max(trained_through_month),
+            min(as_of_month)
+        from scoring.churn_risk_scores
+        """
+    ).fetchone()
+    expected = scalar(
+        con,
+        f"""
+        select count(*)
+        from marts.mrr_movements as m
+        inner join marts.customer_classification as c
+            on c.customer_id = m.customer_id and c.as_of_month = m.month
+        where m.month = date '{LATEST}' and m.mrr > 0
+        """,
+    )
+    assert rows[0] == rows[1] == expected
+    assert 0 < rows[2] <= rows[3] < 1
+    assert rows[4:6] == (1, 1)
+    assert rows[6] == rows[7] == date(2026, 7, 1)
+    assert rows[8] == LATEST
+    bands = dict(
+        con.execute(
+            "select risk_band, count(*) from scoring.churn_risk_scores group by 1"
+        ).fetchall()
+    )
+    assert set(bands) <= {"low", "medium", "high"} and len(bands) >= 2
+
+
+def test_churn_model_beats_the_naive_baseline_on_the_holdout(con, meta):
+    churn = meta["churn_risk_scores"]
+    assert (churn["test_start"], churn["test_end"]) == ("2025-10-01", "2026-07-01")
+    assert churn["train_end"] == "2025-07-01"
+    # Enough held-out churners for the comparison to mean something.
+    assert churn["n_test_churned_customers"] >= 40
+    auc, baseline = churn["holdout_auc"], churn["baseline_auc"]
+    assert auc is not None and baseline is not None
+    assert auc > baseline, f"holdout AUC {auc:.3f} <= segment baseline {baseline:.3f}"
+    assert churn["beats_baseline"] is True
+    stored = con.execute(
+        "select distinct holdout_auc, baseline_auc from scoring.churn_risk_scores"
+    ).fetchall()
+    assert stored == [(pytest.approx(auc), pytest.approx(baseline))]
+
+
+# --- cross-sell --------------------------------------------------------------------------------
+
+
+def test_recommendations_are_unowned_current_offerings_ranked_top_three(con):
+    bad = con.execute(
+        """
+        select r.customer_id, r.offering_id
+        from scoring.cross_sell_recommendations as r
+        left join marts.customer_offering_matrix as m
+            on
+                m.as_of_month = r.as_of_month
+                and m.customer_id = r.customer_id
+                and m.offering_id = r.offering_id
+        where m.owns_offering is distinct from false or m.lifecycle <> 'current'
+        """
+    ).fetchall()
+    assert bad == []
+    ranks = con.execute(
+        """
+        select customer_id, list(rank order by rank), list(propensity order by rank)
+        from scoring.cross_sell_recommendations
+        group by 1
+        """
+    ).fetchall()
+    for customer, rank, propensity in ranks:
+        assert rank == list(range(1, len(rank) + 1)) and len(rank) <= 3, customer
+        assert propensity == sorted(propensity, reverse=True), customer
+    # Every active customer lacking a current offering that someone owns gets recommendations.
+    expected = scalar(
+        con,
+        f"""
+        select count(distinct m.customer_id)
+        from marts.customer_offering_matrix as m
+        inner join marts.offering_penetration as p
+            on p.as_of_month = m.as_of_month and p.offering_id = m.offering_id
+        where m.as_of_month = date '{LATEST}' and not m.owns_offering
+            and m.lifecycle = 'current' and p.owning_customers > 0
+        """,
+    )
+    assert len(ranks) == expected
+
+
+def test_expected_revenue_is_propensity_times_arpo(con):
+    worst = scalar(
+        con,
+        """
+        select max(abs(r.expected_revenue - r.propensity * p.avg_revenue_per_owner))
+        from scoring.cross_sell_recommendations as r
+        inner join marts.offering_penetration as p
+            on p.as_of_month = r.as_of_month and p.offering_id = r.offering_id
+        """,
+    )
+    assert float(worst) <= 0.005 + 1e-9
+
+
+def test_cross_sell_hit_rate_matches_or_beats_popularity(meta):
+    cross = meta["cross_sell_recommendations"]
+    assert cross["evaluation_before_month"] == "2026-04-01"
+    model, popularity = cross["evaluation"]["model"], cross["evaluation"]["popularity"]
+    assert model["customers"] == popularity["customers"] > 500
+    assert cross["hit_rate"] == pytest.approx(model["customers_with_hit"] / model["customers"])
+    assert cross["hit_rate"] >= cross["popularity_hit_rate"]
