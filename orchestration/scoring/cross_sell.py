@@ -220,16 +220,14 @@ def hit_rate(recommendations: pd.DataFrame, ownership_after: pd.DataFrame) -> Hi
 
     Only customers present in ``ownership_after`` (still active) are evaluated.
     """
-    after = ownership_matrix(ownership_after)
-    recs = recommendations[recommendations["customer_id"].isin(after.index)]
-    bought = np.array(
-        [
-            bool(after.at[c, o]) if o in after.columns else False
-            for c, o in zip(recs["customer_id"], recs["offering_id"], strict=True)
-        ],
-        dtype=bool,
-    )
-    hits = recs.loc[bought, "customer_id"].nunique()
+    active = set(ownership_after["customer_id"])
+    recs = recommendations[recommendations["customer_id"].isin(active)]
+    owned = ownership_after.loc[
+        ownership_after["owns_offering"].astype(bool), ["customer_id", "offering_id"]
+    ].drop_duplicates()
+    matched = recs[["customer_id", "offering_id"]].merge(owned, how="left", indicator=True)
+    bought = (matched["_merge"] == "both").to_numpy()
+    hits = matched.loc[bought, "customer_id"].nunique()
     return HitRate(
         customers=int(recs["customer_id"].nunique()),
         customers_with_hit=int(hits),

@@ -213,7 +213,12 @@ def write_customer_lifetime_value(
         "monthly_discount_rate": round(monthly, 8),
         "total_residual_lifetime_value": round(total, 2),
         "by_segment": (
-            values.groupby("segment")["residual_lifetime_value"].sum().round(2).to_dict()
+            {
+                segment: round(float(total), 2)
+                for segment, total in values.groupby("segment")["residual_lifetime_value"]
+                .sum()
+                .items()
+            }
             if rows
             else {}
         ),
@@ -239,7 +244,8 @@ def write_churn_risk_scores(
     meta.update(facts)
     meta["row_count"] = replace_table(con, "churn_risk_scores", scores)
     if meta["row_count"]:
-        meta["risk_bands"] = scores["risk_band"].value_counts().sort_index().to_dict()
+        counts = scores["risk_band"].value_counts().sort_index()
+        meta["risk_bands"] = {band: int(n) for band, n in counts.items()}
     return meta
 
 
