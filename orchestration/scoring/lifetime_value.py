@@ -100,6 +100,7 @@ METHOD = "sbg-delayed-entry-v1"
 
 _LOG_BOUND = 15.0
 _BOUND_MARGIN = 1e-3
+_GRADIENT_TOLERANCE = 1e-6
 
 
 # --------------------------------------------------------------------------------------------
@@ -264,8 +265,9 @@ def fit_sbg_with_entry(
     Returns
     -------
     retention.SBGFit
-        With ``n_cohorts`` = number of distinct entries. ``converged`` is False when the optimum
-        is on the search box (``exp(+-15)``): typically no detectable heterogeneity, where
+        With ``n_cohorts`` = number of distinct entries. ``converged`` is True when the optimum
+        is inside the search box (``exp(+-15)``) and the optimiser succeeded or the gradient
+        vanishes there. It is False on the box: typically no detectable heterogeneity, where
         ``alpha`` and ``beta`` grow together and the model tends to a constant monthly churn
         probability ``alpha / (alpha + beta)``.
 
@@ -310,6 +312,9 @@ def fit_sbg_with_entry(
     )
     alpha, beta = (float(v) for v in np.exp(res.x))
     interior = bool(np.all(np.abs(res.x) < _LOG_BOUND - _BOUND_MARGIN))
+    # L-BFGS-B's line search can stop ("ABNORMAL") on a flat ridge at the maximum: accept a
+    # point where the gradient (per customer, in log parameters) vanishes.
+    stationary = bool(np.max(np.abs(objective(res.x)[1])) < _GRADIENT_TOLERANCE)
     return retention.SBGFit(
         alpha=alpha,
         beta=beta,
@@ -317,7 +322,7 @@ def fit_sbg_with_entry(
         n_customers=n_customers,
         n_lost=n_lost,
         n_cohorts=int(np.unique(e).size),
-        converged=bool(res.success) and interior,
+        converged=interior and (bool(res.success) or stationary),
         message=str(res.message),
     )
 
