@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from dagster import AssetSelection, JobDefinition, define_asset_job
 
-from orchestration.partitions import MONTHLY_PARTITIONS
-
 PORTFOLIO_JOB_NAME = "portfolio_job"
 
 portfolio_job = define_asset_job(
     name=PORTFOLIO_JOB_NAME,
+    # Partitioned like its assets (orchestration/partitions.py): every asset carries
+    # MONTHLY_PARTITIONS, and Dagster takes the job's partitions from them.
     selection=AssetSelection.all(),
-    partitions_def=MONTHLY_PARTITIONS,
     description=(
         "Load landing, dbt build (models and data tests) and Python assets for the run's "
         "as_of_month range into a candidate warehouse, then publish it (write-audit-publish)."

@@ -114,7 +114,7 @@ class WarehouseResource(ConfigurableResource):
         The first step of a run to ask also removes what finished runs left behind (the
         candidates and dbt targets of failed or killed runs).
         """
-        run_id = context.run_id
+        run_id = context.run.run_id
         path = warehouse.candidate_path(self.served, run_id)
         if not warehouse.is_prepared(path):
             self._sweep(context)
@@ -146,7 +146,7 @@ class WarehouseResource(ConfigurableResource):
         output, and the folders would otherwise pile up (PITFALLS).
         """
         candidate = self.candidate(context)
-        target = self.dbt_targets / context.run_id / f"{uuid.uuid4().hex[:8]}"
+        target = self.dbt_targets / context.run.run_id / f"{uuid.uuid4().hex[:8]}"
         previous = os.environ.get("PORTFOLIO_WAREHOUSE")
         os.environ["PORTFOLIO_WAREHOUSE"] = str(candidate)
         try:
@@ -162,7 +162,7 @@ class WarehouseResource(ConfigurableResource):
 
     def _sweep(self, context: Context) -> None:
         def is_finished(run_id: str) -> bool:
-            if run_id == context.run_id:
+            if run_id == context.run.run_id:
                 return False
             run = context.instance.get_run_by_id(run_id)
             return run is not None and run.is_finished

@@ -17,11 +17,12 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetKey, Config
+from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, Config
 from dagster_dbt import (
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
     DbtCliResource,
+    DbtProject,
     dbt_assets,
 )
 from pydantic import Field
@@ -92,28 +93,38 @@ def is_full_refresh(run_config: Mapping[str, Any]) -> bool:
     return bool(op_config.get("full_refresh", False))
 
 
-@dbt_assets(
-    manifest=DBT_PROJECT.manifest_path,
-    project=DBT_PROJECT,
-    exclude="resource_type:unit_test",
-    dagster_dbt_translator=PortfolioTranslator(
-        settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)
-    ),
-    name=DBT_OP_NAME,
-    **CANDIDATE_WRITER,
-)
-def dbt_models(
-    context: AssetExecutionContext,
-    dbt: DbtCliResource,
-    warehouse: WarehouseResource,
-    config: DbtBuildConfig,
-) -> Iterator[Any]:
-    """``dbt build`` of the run's months into the run's candidate."""
-    first, last = partition_months(context.partition_key_range)
-    month_vars = dbt_month_vars(first, last)
-    args = ["build", "--vars", json.dumps(month_vars)]
-    if config.full_refresh:
-        args.append("--full-refresh")
-    with warehouse.dbt_environment(context) as target_path:
-        invocation = dbt.cli(args, context=context, target_path=target_path)
-        yield from invocation.stream()
+def build_dbt_assets(project: DbtProject) -> AssetsDefinition:
+    """The dbt assets of ``project`` (its prepared manifest), built by one ``dbt build``.
+
+    The code location uses :data:`DBT_PROJECT`; tests build the assets of a modified copy.
+    """
+
+    @dbt_assets(
+        manifest=project.manifest_path,
+        project=project,
+        exclude="resource_type:unit_test",
+        dagster_dbt_translator=PortfolioTranslator(
+            settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)
+        ),
+        name=DBT_OP_NAME,
+        **CANDIDATE_WRITER,
+    )
+    def dbt_models(
+        context: AssetExecutionContext,
+        dbt: DbtCliResource,
+        warehouse: WarehouseResource,
+        config: DbtBuildConfig,
+    ) -> Iterator[Any]:
+        """``dbt build`` of the run's months into the run's candidate."""
+        first, last = partition_months(context.partition_key_range)
+        args = ["build", "--vars", json.dumps(dbt_month_vars(first, last))]
+        if config.full_refresh:
+            args.append("--full-refresh")
+        with warehouse.dbt_environment(context) as target_path:
+            invocation = dbt.cli(args, context=context, target_path=target_path)
+            yield from invocation.stream()
+
+    return dbt_models
+
+
+dbt_models = build_dbt_assets(DBT_PROJECT)

@@ -49,7 +49,7 @@ def terminal_keys(assets: Sequence[AssetsDefinition]) -> list[AssetKey]:
 def failed_blocking_checks(context: AssetExecutionContext) -> list[str]:
     """``asset:check`` names of this run's failed checks of severity error."""
     records = context.instance.get_records_for_run(
-        run_id=context.run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION
+        run_id=context.run.run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION
     ).records
     failed = []
     for record in records:
@@ -79,7 +79,7 @@ def build_publish_asset(upstream: Sequence[AssetsDefinition]) -> AssetsDefinitio
             raise wap.CandidateError(
                 f"not publishing: {len(failed)} blocking check(s) failed: " + ", ".join(failed)
             )
-        candidate = wap.candidate_path(warehouse.served, context.run_id)
+        candidate = wap.candidate_path(warehouse.served, context.run.run_id)
         if not wap.is_prepared(candidate):
             raise wap.CandidateError(
                 "not publishing: nothing was built in this run (select the assets upstream of "
@@ -88,7 +88,7 @@ def build_publish_asset(upstream: Sequence[AssetsDefinition]) -> AssetsDefinitio
         first, last = partition_months(context.partition_key_range)
         record = wap.record_publish(
             candidate,
-            run_id=context.run_id,
+            run_id=context.run.run_id,
             job_name=context.run.job_name,
             first_month=first,
             last_month=last,

@@ -1,0 +1,144 @@
+"""Orchestration test setup: a dbt manifest of their own, small landing data, job runs.
+
+The code location loads its dbt assets from a prepared manifest (orchestration/project.py).
+These tests parse one into a temporary folder before any test module imports the code
+location, so they neither depend on nor disturb ``target/`` of other dbt commands.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import duckdb
+import pytest
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+BIN_DIR = Path(sys.executable).parent
+RANGE_START_TAG = "dagster/asset_partition_range_start"
+RANGE_END_TAG = "dagster/asset_partition_range_end"
+
+#: The demo data of these tests: 14 months ending 2026-10 (first partition month 2023-11).
+DEMO_FIRST_MONTH = "2025-09-01"
+DEMO_LAST_MONTH = "2026-10-01"
+
+_dagster_target: Path | None = None
+
+
+def parse_manifest(project_dir: Path, target: Path) -> None:
+    """``dbt parse`` of ``project_dir`` into ``target`` (what the Makefile rule does)."""
+    env = {
+        **os.environ,
+        "DBT_PROFILES_DIR": str(project_dir / "profiles"),
+        "PORTFOLIO_WAREHOUSE": str(target / "unused.duckdb"),
+    }
+    result = subprocess.run(
+        [
+            str(BIN_DIR / "dbt"),
+            "parse",
+            "--quiet",
+            "--target-path",
+            str(target),
+            "--log-path",
+            str(target),
+        ],
+        cwd=project_dir,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, f"dbt parse failed:\n{result.stdout}\n{result.stderr}"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _dagster_target
+    _dagster_target = Path(tempfile.mkdtemp(prefix="orchestration-tests-"))
+    os.environ["PORTFOLIO_DAGSTER_TARGET_DIR"] = str(_dagster_target)
+    parse_manifest(PROJECT_DIR, _dagster_target)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _dagster_target is not None:
+        shutil.rmtree(_dagster_target, ignore_errors=True)
+
+
+def generate_landing(folder: Path, *, customers: int = 30, seed: int = 11) -> Path:
+    """Demo landing files: ``customers`` customers, 14 months ending 2026-10."""
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "orchestration.demo_data",
+            "--customers",
+            str(customers),
+            "--months",
+            "14",
+            "--end-month",
+            "2026-10",
+            "--seed",
+            str(seed),
+            "--output",
+            str(folder),
+            "--quiet",
+        ],
+        cwd=PROJECT_DIR,
+        check=True,
+        capture_output=True,
+    )
+    return folder
+
+
+@pytest.fixture(scope="session")
+def demo_landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Small demo landing folder shared by the tests (read only)."""
+    return generate_landing(tmp_path_factory.mktemp("landing"))
+
+
+def run_portfolio_job(
+    first: str, last: str, *, full_refresh: bool = False, raise_on_error: bool = True
+):
+    """Execute ``portfolio_job`` in process for the months ``first``..``last`` (partition keys).
+
+    The resources are the code location's own: they read ``PORTFOLIO_WAREHOUSE`` and
+    ``PORTFOLIO_LANDING_DIR`` when the run executes, so tests set those.
+    """
+    from dagster import DagsterInstance
+
+    from orchestration.assets.dbt import full_refresh_run_config
+    from orchestration.definitions import defs
+    from orchestration.jobs import PORTFOLIO_JOB_NAME
+
+    job = defs.resolve_job_def(PORTFOLIO_JOB_NAME)
+    return job.execute_in_process(
+        instance=DagsterInstance.ephemeral(),
+        tags={RANGE_START_TAG: first, RANGE_END_TAG: last},
+        run_config=full_refresh_run_config() if full_refresh else None,
+        raise_on_error=raise_on_error,
+    )
+
+
+def table_snapshot(warehouse: Path, schema: str) -> dict[str, list[tuple]]:
+    """Every row of every table in ``schema``, sorted, keyed by table."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        tables = [
+            row[0]
+            for row in con.execute(
+                "select table_name from duckdb_tables() where schema_name = ? order by 1",
+                [schema],
+            ).fetchall()
+        ]
+        return {
+            table: con.execute(f'select * from {schema}."{table}" order by all').fetchall()
+            for table in tables
+        }
+
+
+def publish_log(warehouse: Path) -> list[tuple]:
+    """(run_id, first_month, last_month, full_refresh) of every publish, oldest first."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute(
+            "select run_id, cast(first_month as varchar), cast(last_month as varchar), "
+            "full_refresh from audit.publish_log order by published_at"
+        ).fetchall()

@@ -1,0 +1,189 @@
+"""Runs of the real job on a temporary warehouse: write-audit-publish end to end.
+
+One module-scoped warehouse is built once (full refresh over the demo months) and then
+re-run for one month while a separate process holds it open read-only; a last run, from a
+copy of the dbt project with one extra data test that the landing data violates, must fail
+without touching the served file. dbt runs as a subprocess (DbtCliResource), as in production.
+"""
+
+import hashlib
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.orchestration.conftest import (
+    DEMO_FIRST_MONTH,
+    DEMO_LAST_MONTH,
+    PROJECT_DIR,
+    RANGE_END_TAG,
+    RANGE_START_TAG,
+    parse_manifest,
+    publish_log,
+    run_portfolio_job,
+    table_snapshot,
+)
+
+# Holds a read-only connection to a warehouse like a BI tool: prints the publish log's row
+# count, waits for a line on stdin, prints it again from the same connection, exits.
+READER = """
+import sys, duckdb
+con = duckdb.connect(sys.argv[1], read_only=True)
+count = lambda: con.execute("select count(*) from audit.publish_log").fetchone()[0]
+print(count(), flush=True)
+sys.stdin.readline()
+print(count(), flush=True)
+"""
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory, demo_landing: Path) -> Iterator[Path]:
+    """A served warehouse built by a full-refresh run over the demo months."""
+    root = tmp_path_factory.mktemp("wap")
+    warehouse = root / "warehouse" / "portfolio.duckdb"
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("PORTFOLIO_WAREHOUSE", str(warehouse))
+        env.setenv("PORTFOLIO_LANDING_DIR", str(demo_landing))
+        result = run_portfolio_job(DEMO_FIRST_MONTH, DEMO_LAST_MONTH, full_refresh=True)
+        assert result.success
+        yield warehouse
+
+
+def test_a_run_publishes_its_candidate_and_logs_it(served: Path) -> None:
+    log = publish_log(served)
+    assert len(log) >= 1
+    run_id, first, last, full_refresh = log[0]
+    assert (first, last, full_refresh) == (DEMO_FIRST_MONTH, DEMO_LAST_MONTH, True)
+    marts = table_snapshot(served, "marts")
+    assert len(marts["portfolio_concentration"]) == 14  # one row per demo month
+    # Nothing of the run is left next to the served file but the lock file.
+    wap_dir = served.with_name(served.name + ".wap")
+    assert [p.name for p in wap_dir.iterdir()] == ["publish.lock"]
+    assert not served.with_name(served.name + ".wal").exists()
+
+
+@pytest.fixture(scope="module")
+def month_rerun(served: Path, demo_landing: Path) -> dict[str, object]:
+    """Re-run the last month while another process holds the served file open read-only."""
+    marts_before = table_snapshot(served, "marts")
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, str(served)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        seen_before = int(reader.stdout.readline())
+        with pytest.MonkeyPatch.context() as env:
+            env.setenv("PORTFOLIO_WAREHOUSE", str(served))
+            env.setenv("PORTFOLIO_LANDING_DIR", str(demo_landing))
+            result = run_portfolio_job(DEMO_LAST_MONTH, DEMO_LAST_MONTH)
+        out, _ = reader.communicate("\n", timeout=60)
+    finally:
+        reader.kill()
+    return {
+        "result": result,
+        "marts_before": marts_before,
+        "reader_before": seen_before,
+        "reader_after": int(out),
+    }
+
+
+def test_rerunning_a_month_leaves_every_mart_identical(
+    served: Path, month_rerun: dict[str, object]
+) -> None:
+    assert month_rerun["result"].success
+    assert publish_log(served)[-1][1:] == (DEMO_LAST_MONTH, DEMO_LAST_MONTH, False)
+    before = month_rerun["marts_before"]
+    assert len(before) >= 2 and all(before.values())
+    assert table_snapshot(served, "marts") == before
+
+
+def test_a_reader_keeps_its_snapshot_and_never_blocks_the_build(
+    served: Path, month_rerun: dict[str, object]
+) -> None:
+    assert month_rerun["result"].success  # the open reader did not block the build
+    published = len(publish_log(served))  # a new connection sees the new file
+    assert month_rerun["reader_before"] == published - 1
+    assert month_rerun["reader_after"] == published - 1  # the old connection: old snapshot
+
+
+def test_a_failing_data_test_publishes_nothing(
+    tmp_path: Path, served: Path, demo_landing: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dagster import AssetCheckSeverity, DagsterInstance, materialize
+    from dagster_dbt import DbtCliResource, DbtProject
+
+    from orchestration.assets.dbt import build_dbt_assets
+    from orchestration.assets.landing import landing_tables
+    from orchestration.assets.publish import build_publish_asset
+    from orchestration.resources import WarehouseResource, dbt_executable
+
+    # A copy of the dbt project with one more data test, and landing data that violates it.
+    project_dir = tmp_path / "project"
+    shutil.copytree(PROJECT_DIR, project_dir, ignore=_not_dbt_sources)
+    (project_dir / "tests" / "dbt" / "assert_no_customer_fails_the_audit.sql").write_text(
+        "select * from {{ ref('stg_landing__customers') }}\n"
+        "where customer_name = 'Fails the audit'\n"
+    )
+    manifest_dir = tmp_path / "manifest"
+    parse_manifest(project_dir, manifest_dir)
+    project = DbtProject(
+        project_dir, target_path=manifest_dir, profiles_dir=project_dir / "profiles"
+    )
+
+    landing = tmp_path / "landing"
+    shutil.copytree(demo_landing, landing)
+    customers = (landing / "customers.csv").read_text().splitlines()
+    header = customers[0].split(",")
+    first = customers[1].split(",")
+    first[header.index("customer_name")] = "Fails the audit"
+    customers[1] = ",".join(first)
+    (landing / "customers.csv").write_text("\n".join(customers) + "\n")
+
+    monkeypatch.setenv("PORTFOLIO_WAREHOUSE", str(served))
+    monkeypatch.setenv("PORTFOLIO_LANDING_DIR", str(landing))
+    served_before = sha256(served)
+    dbt_assets = build_dbt_assets(project)
+    upstream = [landing_tables, dbt_assets]
+    instance = DagsterInstance.ephemeral()
+    result = materialize(
+        [*upstream, build_publish_asset(upstream)],
+        resources={
+            "dbt": DbtCliResource(project_dir=project, dbt_executable=dbt_executable()),
+            "warehouse": WarehouseResource(),
+        },
+        tags={RANGE_START_TAG: DEMO_LAST_MONTH, RANGE_END_TAG: DEMO_LAST_MONTH},
+        instance=instance,
+        raise_on_error=False,
+    )
+
+    assert not result.success
+    failed = [
+        e.check_name
+        for e in result.get_asset_check_evaluations()
+        if not e.passed and e.severity == AssetCheckSeverity.ERROR
+    ]
+    assert failed == ["assert_no_customer_fails_the_audit"]
+    assert "audit__publish_log" not in {e.step_key for e in result.get_step_success_events()}
+    assert sha256(served) == served_before  # byte for byte as it was
+    # Only this run's candidate is left next to it, for inspection.
+    wap_dir = served.with_name(served.name + ".wap")
+    assert sorted(p.name for p in wap_dir.iterdir()) == sorted([result.run_id, "publish.lock"])
+
+
+def _not_dbt_sources(folder: str, names: list[str]) -> list[str]:
+    """shutil.copytree filter: copy only what dbt parses and runs."""
+    if Path(folder) == PROJECT_DIR:
+        keep = {"dbt_project.yml", "packages.yml", "profiles", "models", "macros", "seeds", "tests"}
+        return [name for name in names if name not in keep]
+    if Path(folder) == PROJECT_DIR / "tests":
+        return [name for name in names if name != "dbt"]
+    return []
