@@ -22,7 +22,7 @@ export PORTFOLIO_LANDING_DIR ?= $(CURDIR)/data/landing
 export PORTFOLIO_WAREHOUSE ?= $(CURDIR)/warehouse/portfolio.duckdb
 
 # Dagster (orchestration/README.md): instance folder, and the dbt manifest it loads,
-# re-parsed whenever a dbt file changes.
+# re-parsed whenever a dbt file changes. The code location is [tool.dagster] in pyproject.toml.
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export PORTFOLIO_DAGSTER_TARGET_DIR ?= $(CURDIR)/target/dagster
 DAGSTER := $(BIN)/dagster
@@ -78,10 +78,10 @@ build: $(DAGSTER_READY) ## Full build of every month into $PORTFOLIO_WAREHOUSE (
 	$(PY) -m orchestration.run --all-months --full-refresh
 
 dev: $(DAGSTER_READY) ## Dagster UI and daemon (schedule, sensor, backfills) on localhost:3000
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(DAGSTER) dev -m orchestration.definitions
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(DAGSTER) dev
 
 validate: $(DAGSTER_READY) ## Check that the Dagster definitions load (dagster definitions validate)
-	$(DAGSTER) definitions validate -m orchestration.definitions
+	$(DAGSTER) definitions validate
 
 summary: setup ## Print the warehouse location and the latest month's headline figures
 	$(PY) -m orchestration.summary
