@@ -65,11 +65,11 @@ demo-data: setup ## Generate the demo landing files into $PORTFOLIO_LANDING_DIR
 		--output $(PORTFOLIO_LANDING_DIR)
 
 $(DAGSTER_HOME)/dagster.yaml: orchestration/dagster.yaml
-	mkdir -p $(@D) && cp $< $@
+	@mkdir -p $(@D) && cp $< $@
 
 $(DAGSTER_MANIFEST): $(VENV)/.synced $(DBT_INPUTS)
 	@echo "==> dbt parse: manifest for Dagster in $(@D)"
-	$(BIN)/dbt parse --quiet --target-path $(@D) --log-path $(@D)
+	@$(BIN)/dbt parse --quiet --target-path $(@D) --log-path $(@D)
 
 load: $(DAGSTER_READY) ## Load $PORTFOLIO_LANDING_DIR into the warehouse (Dagster run, landing only)
 	$(PY) -m orchestration.run --select landing
