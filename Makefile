@@ -72,7 +72,7 @@ $(DAGSTER_MANIFEST): $(VENV)/.synced $(DBT_INPUTS)
 	@$(BIN)/dbt parse --quiet --target-path $(@D) --log-path $(@D)
 
 load: $(DAGSTER_READY) ## Load $PORTFOLIO_LANDING_DIR into the warehouse (Dagster run, landing only)
-	$(PY) -m orchestration.run --select landing
+	$(PY) -m orchestration.run --select group:landing
 
 build: $(DAGSTER_READY) ## Full build of every month into $PORTFOLIO_WAREHOUSE (one Dagster run)
 	$(PY) -m orchestration.run --all-months --full-refresh

@@ -49,6 +49,10 @@ from orchestration.project import DBT_PROJECT
 #: at run granularity: the run queue starts one writing run at a time.
 WRITER_POOL = "duckdb_writer"
 
+#: A candidate (or dbt target folder) untouched this long belongs to a run that was killed
+#: with its process and never reported an end; the next run removes it.
+ABANDONED_AFTER_SECONDS = 24 * 3600
+
 #: Keyword arguments for an asset that writes into the candidate (see the module docstring).
 CANDIDATE_WRITER: dict[str, Any] = {
     "partitions_def": MONTHLY_PARTITIONS,
@@ -111,8 +115,9 @@ class WarehouseResource(ConfigurableResource):
     def candidate(self, context: Context) -> Path:
         """This run's candidate file, prepared on first use in the run.
 
-        The first step of a run to ask also removes what finished runs left behind (the
-        candidates and dbt targets of failed or killed runs).
+        The first step of a run to ask also removes what ended runs left behind: the
+        candidates and dbt targets of failed runs, and of killed runs after a day without a
+        change (a killed process never reports its run's end).
         """
         run_id = context.run.run_id
         path = warehouse.candidate_path(self.served, run_id)
@@ -167,11 +172,17 @@ class WarehouseResource(ConfigurableResource):
             run = context.instance.get_run_by_id(run_id)
             return run is not None and run.is_finished
 
-        for run_id in warehouse.sweep_candidates(self.served, is_finished):
-            context.log.info(f"removed the candidate of finished run {run_id}")
+        removed = warehouse.sweep_candidates(
+            self.served, is_finished, abandoned_after=ABANDONED_AFTER_SECONDS
+        )
+        for run_id in removed:
+            context.log.info(f"removed the candidate of run {run_id}, which ended unpublished")
         if self.dbt_targets.is_dir():
             for folder in self.dbt_targets.iterdir():
-                if folder.is_dir() and is_finished(folder.name):
+                if folder.is_dir() and (
+                    is_finished(folder.name)
+                    or warehouse.idle_seconds(folder) > ABANDONED_AFTER_SECONDS
+                ):
                     shutil.rmtree(folder, ignore_errors=True)
 
 

@@ -12,7 +12,7 @@ Command line::
     python -m orchestration.run --month 2026-10
     python -m orchestration.run --from 2026-01 --to 2026-03
     python -m orchestration.run --all-months --full-refresh     # make build
-    python -m orchestration.run --select landing     # landing tables only (make load)
+    python -m orchestration.run --select group:landing   # landing tables only (make load)
 
 The same from Dagster's own CLI (more log output)::
 
@@ -26,6 +26,7 @@ import sys
 import threading
 import time
 import uuid
+import warnings
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ from typing import Any
 from dagster import (
     AssetKey,
     AssetSelection,
+    BetaWarning,
     DagsterEventType,
     DagsterInstance,
     RunsFilter,
@@ -195,8 +197,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--select",
         default="*",
-        help="asset selection, e.g. 'landing' for the landing tables only; the publish step "
-        "is always added (default: every asset)",
+        help="assets to run, in the UI's selection syntax, e.g. 'group:landing' or "
+        "'key:\"marts/*\"+'; the publish step is always added (default: '*', every asset)",
     )
     args = parser.parse_args(argv)
     if not os.environ.get("DAGSTER_HOME"):
@@ -211,6 +213,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"    landing:   {settings.landing_dir()}")
     print(f"    warehouse: {served}", flush=True)
 
+    # Dagster's notes on beta parameters are for developers, not for this command's output.
+    warnings.filterwarnings("ignore", category=BetaWarning)
     # Imported here: loading the definitions takes seconds, argument errors should not.
     from orchestration.assets.dbt import full_refresh_run_config
     from orchestration.definitions import defs
@@ -219,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
 
     selection: list[AssetKey] | None = None
     if args.select != "*":
-        chosen = AssetSelection.from_coercible(args.select.split(","))
+        chosen = AssetSelection.from_string(args.select)
         keys = chosen.resolve(defs.get_repository_def().asset_graph) | {PUBLISH_LOG_KEY}
         selection = sorted(keys, key=lambda key: key.to_user_string())
 

@@ -352,15 +352,28 @@ def candidate_run_ids(served: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.is_dir() and _RUN_ID.fullmatch(p.name))
 
 
-def sweep_candidates(served: Path, is_finished: Callable[[str], bool]) -> list[str]:
-    """Remove the candidates of runs for which ``is_finished(run_id)`` is true.
+def idle_seconds(folder: Path) -> float:
+    """Seconds since anything in ``folder`` (or the folder itself) was last modified."""
+    paths = [folder, *folder.rglob("*")]
+    newest = max((p.stat().st_mtime for p in paths if p.exists()), default=0.0)
+    return time.time() - newest
 
-    Used at the start of a run to clear what failed or killed runs left behind. Returns the
-    run ids removed.
+
+def sweep_candidates(
+    served: Path, is_finished: Callable[[str], bool], *, abandoned_after: float | None = None
+) -> list[str]:
+    """Remove the candidates of runs that ended without publishing.
+
+    A run has ended when ``is_finished(run_id)`` is true, or, when ``abandoned_after`` is
+    given, when its folder has not changed for that many seconds (a run killed with its
+    process never reports an end). Used at the start of a run to clear what failed or killed
+    runs left behind. Returns the run ids removed.
     """
     removed = []
     for run_id in candidate_run_ids(served):
-        if is_finished(run_id):
+        folder = candidate_path(served, run_id).parent
+        abandoned = abandoned_after is not None and idle_seconds(folder) > abandoned_after
+        if abandoned or is_finished(run_id):
             discard_candidate(served, run_id)
             removed.append(run_id)
     return removed

@@ -2,6 +2,7 @@
 
 import os
 import threading
+import time
 from datetime import date
 from pathlib import Path
 
@@ -147,6 +148,13 @@ def test_sweep_removes_only_the_candidates_of_finished_runs(tmp_path: Path) -> N
     removed = wap.sweep_candidates(served, lambda run_id: run_id == "done")
     assert removed == ["done"]
     assert wap.candidate_run_ids(served) == ["running", "unknown"]
+    # A killed run never ends: its candidate goes once it has been idle long enough.
+    old = time.time() - 7200
+    for path in [*wap.wap_dir(served).joinpath("unknown").rglob("*")]:
+        os.utime(path, (old, old))
+    os.utime(wap.wap_dir(served) / "unknown", (old, old))
+    assert wap.sweep_candidates(served, lambda _: False, abandoned_after=3600) == ["unknown"]
+    assert wap.candidate_run_ids(served) == ["running"]
     assert rows(served) == 1
 
 
