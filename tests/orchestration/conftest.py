@@ -29,8 +29,11 @@ _dagster_target: Path | None = None
 
 def parse_manifest(project_dir: Path, target: Path) -> None:
     """``dbt parse`` of ``project_dir`` into ``target`` (what the Makefile rule does)."""
+    # DBT_PROJECT_DIR and DBT_PROFILES_DIR win over the working directory (the Makefile
+    # exports both): name this project explicitly.
     env = {
         **os.environ,
+        "DBT_PROJECT_DIR": str(project_dir),
         "DBT_PROFILES_DIR": str(project_dir / "profiles"),
         "PORTFOLIO_WAREHOUSE": str(target / "unused.duckdb"),
     }

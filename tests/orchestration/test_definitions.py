@@ -37,11 +37,11 @@ def dbt_key(model: str) -> AssetKey:
     return get_asset_key_for_model([dbt_models], model)
 
 
-def test_dagster_definitions_validate_passes() -> None:
+def test_dagster_definitions_validate_passes(tmp_path: Path) -> None:
     result = subprocess.run(
         [str(BIN_DIR / "dagster"), "definitions", "validate", "-m", "orchestration.definitions"],
         cwd=PROJECT_DIR,
-        env=os.environ.copy(),
+        env={**os.environ, "DAGSTER_HOME": str(tmp_path)},
         capture_output=True,
         text=True,
     )
