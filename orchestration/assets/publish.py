@@ -2,9 +2,9 @@
 
 ``audit/publish_log`` is the last asset of every run. It depends on every asset of the code
 location that nothing else depends on, and so, transitively, on all of them: Dagster runs it
-only when every upstream step of the run succeeded, and a failed blocking check (a dbt test of
-severity error) fails the dbt step before it. As a second guard it reads the run's check
-results and refuses to publish if any blocking check failed.
+only when every upstream step of the run succeeded. A failed blocking check fails the step of
+its asset (Dagster does so for blocking checks; dbt exits with an error on a failed test of
+severity error), so it stops the publish too.
 
 Publishing (orchestration/warehouse.py) appends a row to ``audit.publish_log`` inside the
 candidate — run id, job, first and last as_of_month of the partition range, full refresh or
@@ -15,11 +15,9 @@ and closes it, and renames it over ``$PORTFOLIO_WAREHOUSE`` under a lock.
 from collections.abc import Sequence
 
 from dagster import (
-    AssetCheckSeverity,
     AssetExecutionContext,
     AssetKey,
     AssetsDefinition,
-    DagsterEventType,
     MaterializeResult,
     MetadataValue,
     asset,
@@ -46,19 +44,6 @@ def terminal_keys(assets: Sequence[AssetsDefinition]) -> list[AssetKey]:
     return sorted(keys - upstream, key=lambda key: key.to_user_string())
 
 
-def failed_blocking_checks(context: AssetExecutionContext) -> list[str]:
-    """``asset:check`` names of this run's failed checks of severity error."""
-    records = context.instance.get_records_for_run(
-        run_id=context.run.run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION
-    ).records
-    failed = []
-    for record in records:
-        evaluation = record.event_log_entry.dagster_event.event_specific_data
-        if not evaluation.passed and evaluation.severity == AssetCheckSeverity.ERROR:
-            failed.append(f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}")
-    return failed
-
-
 def build_publish_asset(upstream: Sequence[AssetsDefinition]) -> AssetsDefinition:
     """The publish asset, downstream of every asset in ``upstream``."""
 
@@ -74,11 +59,6 @@ def build_publish_asset(upstream: Sequence[AssetsDefinition]) -> AssetsDefinitio
     def publish_log(
         context: AssetExecutionContext, warehouse: WarehouseResource
     ) -> MaterializeResult:
-        failed = failed_blocking_checks(context)
-        if failed:
-            raise wap.CandidateError(
-                f"not publishing: {len(failed)} blocking check(s) failed: " + ", ".join(failed)
-            )
         candidate = wap.candidate_path(warehouse.served, context.run.run_id)
         if not wap.is_prepared(candidate):
             raise wap.CandidateError(
