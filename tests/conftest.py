@@ -15,11 +15,19 @@ BIN_DIR = Path(sys.executable).parent
 
 
 def build_warehouse(
-    landing_dir: Path, warehouse: Path, *, select: str | None = None, vars_: str | None = None
+    landing_dir: Path,
+    warehouse: Path,
+    *,
+    select: str | None = None,
+    vars_: str | None = None,
+    data_tests: bool = False,
 ) -> subprocess.CompletedProcess[str]:
-    """Load ``landing_dir`` into ``warehouse`` and run ``dbt build`` (no unit tests).
+    """Load ``landing_dir`` into ``warehouse`` and run ``dbt build``.
 
-    Raises AssertionError with dbt's output when the build fails.
+    Unit tests never run here; data tests only with ``data_tests=True`` (``make
+    test`` runs every data test once on its own generated portfolio, so most
+    end-to-end tests skip them to stay fast). Raises AssertionError with dbt's
+    output when the build fails.
     """
     env = {
         **os.environ,
@@ -40,6 +48,7 @@ def build_warehouse(
         "build",
         "--exclude-resource-type",
         "unit_test",
+        *([] if data_tests else ["--exclude-resource-type", "test"]),
         "--target-path",
         str(warehouse.parent / "dbt-target"),
         "--log-path",

@@ -1,3 +1,6 @@
+-- A table, not a view: several marts and their tests read it.
+{{ config(materialized='table') }}
+
 -- Revenue by revenue type and cost per customer per calendar month: the one
 -- place invoice lines and time entries are summed. Revenue and product cost
 -- are dated by invoice_date, labour cost by work_date.

@@ -1,3 +1,6 @@
+-- A table, not a view: several marts and their tests read it.
+{{ config(materialized='table') }}
+
 -- Trailing-twelve-month totals per customer for every as_of_month: each
 -- customer month counts in the twelve as_of_months M with
 -- M - 11 months <= month <= M.
