@@ -5,7 +5,7 @@
     {%- if raw is number and raw is not boolean -%}
         {%- set value = raw -%}
     {%- elif raw is string
-        and modules.re.fullmatch("[0-9]+(\.[0-9]+)?", raw.strip()) -%}
+        and modules.re.fullmatch("[0-9]+([.][0-9]+)?", raw.strip()) -%}
         {%- set value = raw.strip() | float -%}
     {%- else -%}
         {{ exceptions.raise_compiler_error(
