@@ -27,6 +27,8 @@ What the portfolio contains
   (cross-sell), removed (with an ``offering_cancel`` event for some) and legacy customers migrate
   to the full package. Most lines bill monthly; some customers are billed quarterly or annually
   (``unit_price`` is per billing cycle, so an annual line carries 12 months' price).
+- About two thirds of the monthly-billed customers who churn first cut seats (or block hours)
+  by 20-50 % one to three months before they leave, the leading signal churn-risk scoring uses.
 - Churn cancels every agreement of the customer (on the first of a month, or for about a quarter
   of the churns on the last day of the month before), or is a fixed-term agreement not renewed.
   About 85 % of recurring churns are recorded in ``churn_events`` with a reason code (including
@@ -785,6 +787,20 @@ class _CustomerBuilder:
             if new is not None and new != state:
                 timeline.append((m, new))
                 state = new
+        # Customers on their way out often cut seats or hours first, one to three months
+        # before they leave: the leading signal account managers watch for.
+        if stop_m is not None and cycle == 1 and rng.random() < 0.65:
+            pre = stop_m - rng.randint(1, 3)
+            if max(0, start_m, timeline[-1][0]) < pre < stop_m:
+                if kind == "block":
+                    cut = _State(state.seats, state.offerings, max(10, state.block_hours // 2))
+                else:
+                    cut = _State(
+                        max(1, round(state.seats * rng.uniform(0.5, 0.8))), state.offerings
+                    )
+                if cut != state:
+                    timeline.append((pre, cut))
+                    state = cut
 
         # Agreement terms: one open-ended agreement, or fixed terms renewed back to back.
         if term is None:
@@ -1027,7 +1043,8 @@ class _CustomerBuilder:
         notice = max(self.cal.first(0), effective - timedelta(days=rng.randint(*lead)))
         x = rng.random()
         p_true = 0.5 if self.heavy or reason_code in ("price", "service_quality") else 0.25
-        flagged = None if x < 0.15 else rng.random() < p_true
+        # Unknown when the PSA was not filled in, always so with the catch-all "other" reason.
+        flagged = None if x < 0.15 or reason_code == "other" else rng.random() < p_true
         self.rows["churn_events"].append(
             (
                 self._event_id(),

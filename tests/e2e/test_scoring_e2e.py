@@ -1,10 +1,11 @@
 """End to end: a generated portfolio, built by the loader and dbt, scored by the pipeline.
 
 The portfolio has 1,000 customers over 36 months to 2026-10 (seed 42). Not 300: the demo's
-churn is mostly random (a monthly hazard of 0.4-2 % that depends on size, labour intensity and
-legacy contracts, plus non-renewals at contract anniversaries), so even a perfect model ranks
-3-month churners only modestly, and with 300 customers the 12-month holdout holds about 20
-churned customers: the AUC's sampling error (about +-0.06) is larger than the model's edge over
+churn is largely random (a monthly hazard of 0.4-2 % that depends on size, labour intensity and
+legacy contracts, non-renewals at contract anniversaries, and for about two thirds of monthly
+billed churners a cut in seats or hours one to three months before), so even a perfect model
+ranks 3-month churners only modestly, and with 300 customers the 12-month holdout holds about
+20 churned customers: the AUC's sampling error (about +-0.06) is close to the model's edge over
 the naive baseline. 1,000 customers give about 60-80 churned customers in the holdout.
 
 Every figure asserted is recomputed here from the marts with SQL, not read back from the
