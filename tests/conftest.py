@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import os
 import subprocess
 import sys
@@ -61,6 +62,17 @@ def build_warehouse(
     result = subprocess.run(command, cwd=PROJECT_DIR, env=env, capture_output=True, text=True)
     assert result.returncode == 0, f"dbt build failed:\n{result.stdout}\n{result.stderr}"
     return result
+
+
+def write_table(folder: Path, table: str, rows: list[dict[str, object]]) -> None:
+    """Write a landing CSV with the contract's columns; columns a row omits are empty."""
+    from orchestration.landing import LANDING_TABLES
+
+    with (folder / f"{table}.csv").open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=LANDING_TABLES[table])
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({column: row.get(column, "") for column in LANDING_TABLES[table]})
 
 
 def query(warehouse: Path, sql: str) -> list[tuple]:

@@ -56,8 +56,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.landing import LANDING_TABLES
-from tests.conftest import BIN_DIR, PROJECT_DIR, build_warehouse, query
+from tests.conftest import BIN_DIR, PROJECT_DIR, build_warehouse, query, write_table
 
 pytestmark = pytest.mark.slow
 
@@ -71,14 +70,6 @@ MARTS = (
 )
 # Only what the classification and penetration marts need (and their tests).
 SELECT = " ".join(f"+{mart}" for mart in MARTS)
-
-
-def write_table(folder: Path, table: str, rows: list[dict[str, object]]) -> None:
-    with (folder / f"{table}.csv").open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=LANDING_TABLES[table])
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({column: row.get(column, "") for column in LANDING_TABLES[table]})
 
 
 @contextmanager

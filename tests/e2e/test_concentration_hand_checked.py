@@ -7,23 +7,13 @@ and 400 + 300 + 200 = 900 ≥ 800 so 3 customers reach 80 %.
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import pytest
 
-from orchestration.landing import LANDING_TABLES
-from tests.conftest import build_warehouse, query
+from tests.conftest import build_warehouse, query, write_table
 
 pytestmark = pytest.mark.slow
-
-
-def write_table(folder: Path, table: str, rows: list[dict[str, object]]) -> None:
-    with (folder / f"{table}.csv").open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=LANDING_TABLES[table])
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({column: row.get(column, "") for column in LANDING_TABLES[table]})
 
 
 def invoice(line: int, date: str, customer: str, amount: str, revenue_type: str = "mrr"):

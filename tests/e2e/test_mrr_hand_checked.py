@@ -20,15 +20,13 @@ Invoices run 2025-01 … 2025-06, so the MRR months are 2024-05 (A's first month
 
 from __future__ import annotations
 
-import csv
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from orchestration.landing import LANDING_TABLES
-from tests.conftest import build_warehouse, query
+from tests.conftest import build_warehouse, query, write_table
 
 pytestmark = pytest.mark.slow
 
@@ -79,14 +77,6 @@ REBUILD_VARS = "{as_of_month: '2025-03'}"
 
 #: MRR per customer per month with MRR (from EXPECTED_MOVEMENTS), for the invoices.
 MRR = {(m, c): Decimal(mrr) for m, c, _, mrr, _ in EXPECTED_MOVEMENTS if Decimal(mrr) > 0}
-
-
-def write_table(folder: Path, table: str, rows: list[dict[str, object]]) -> None:
-    with (folder / f"{table}.csv").open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=LANDING_TABLES[table])
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({column: row.get(column, "") for column in LANDING_TABLES[table]})
 
 
 def agreement(agreement_id, customer, start, end="", cancelled=""):

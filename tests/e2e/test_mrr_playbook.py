@@ -39,8 +39,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.landing import LANDING_TABLES
-from tests.conftest import PROJECT_DIR, build_warehouse, query
+from tests.conftest import PROJECT_DIR, build_warehouse, query, write_table
 
 pytestmark = pytest.mark.slow
 
@@ -249,14 +248,6 @@ def difference_cause(month: date, customer_id: str, ours: tuple | None, subs: li
 
 
 # ---- the build --------------------------------------------------------------------------------
-
-
-def write_table(folder: Path, table: str, rows: list[dict[str, object]]) -> None:
-    with (folder / f"{table}.csv").open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=LANDING_TABLES[table])
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({column: row.get(column, "") for column in LANDING_TABLES[table]})
 
 
 def in_force_months(period: Period) -> list[date]:
