@@ -64,6 +64,19 @@ def build_warehouse(
     return result
 
 
+def compile_model(model: str, vars_: str, scratch: Path) -> subprocess.CompletedProcess[str]:
+    """Run ``dbt compile`` of one model with ``--vars`` against a scratch warehouse."""
+    env = {
+        **os.environ,
+        "PORTFOLIO_WAREHOUSE": str(scratch / "compile.duckdb"),
+        "DBT_PROFILES_DIR": str(PROJECT_DIR / "profiles"),
+    }
+    command = [str(BIN_DIR / "dbt"), "compile", "--select", model, "--vars", vars_]
+    command += ["--target-path", str(scratch / "compile-target")]
+    command += ["--log-path", str(scratch / "compile-logs")]
+    return subprocess.run(command, cwd=PROJECT_DIR, env=env, capture_output=True, text=True)
+
+
 def write_table(folder: Path, table: str, rows: list[dict[str, object]]) -> None:
     """Write a landing CSV with the contract's columns; columns a row omits are empty."""
     from orchestration.landing import LANDING_TABLES

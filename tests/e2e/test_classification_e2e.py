@@ -56,7 +56,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import BIN_DIR, PROJECT_DIR, build_warehouse, query, write_table
+from tests.conftest import BIN_DIR, PROJECT_DIR, build_warehouse, compile_model, query, write_table
 
 pytestmark = pytest.mark.slow
 
@@ -375,27 +375,10 @@ def test_rebuilding_one_month_leaves_the_marts_identical(hand_warehouse: Path) -
 
 
 def test_malformed_vars_are_compile_errors(hand_warehouse: Path) -> None:
-    result = subprocess.run(
-        [
-            str(BIN_DIR / "dbt"),
-            "compile",
-            "--select",
-            "int_customers_profiled",
-            "--vars",
-            '{tcp_industries: ["legal\'); drop table x; --"]}',
-            "--target-path",
-            str(hand_warehouse.parent / "compile-target"),
-            "--log-path",
-            str(hand_warehouse.parent / "compile-logs"),
-        ],
-        cwd=PROJECT_DIR,
-        capture_output=True,
-        text=True,
-        env={
-            **os.environ,
-            "PORTFOLIO_WAREHOUSE": str(hand_warehouse.parent / "compile.duckdb"),
-            "DBT_PROFILES_DIR": str(PROJECT_DIR / "profiles"),
-        },
+    result = compile_model(
+        "int_customers_profiled",
+        '{tcp_industries: ["legal\'); drop table x; --"]}',
+        hand_warehouse.parent,
     )
     assert result.returncode != 0
     assert "var 'tcp_industries' must hold labels" in result.stdout

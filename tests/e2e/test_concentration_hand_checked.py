@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import build_warehouse, query, write_table
+from tests.conftest import build_warehouse, compile_model, query, write_table
 
 pytestmark = pytest.mark.slow
 
@@ -141,30 +141,9 @@ def test_window_edges_and_every_month_has_a_snapshot(warehouse: Path) -> None:
     assert rows == [("B", 90), ("C", 10)]
 
 
-def test_month_vars_are_validated(warehouse: Path, project_dir: Path) -> None:
-    import subprocess
-
-    from tests.conftest import BIN_DIR
-
-    result = subprocess.run(
-        [
-            str(BIN_DIR / "dbt"),
-            "compile",
-            "--select",
-            "customer_concentration",
-            "--vars",
-            '{as_of_month: "2025-13\'; drop table x; --"}',
-            "--target-path",
-            str(warehouse.parent / "compile-target"),
-        ],
-        cwd=project_dir,
-        capture_output=True,
-        text=True,
-        env={
-            **__import__("os").environ,
-            "PORTFOLIO_WAREHOUSE": str(warehouse.parent / "c.duckdb"),
-            "DBT_PROFILES_DIR": str(project_dir / "profiles"),
-        },
+def test_month_vars_are_validated(warehouse: Path) -> None:
+    result = compile_model(
+        "customer_concentration", '{as_of_month: "2025-13\'; drop table x; --"}', warehouse.parent
     )
     assert result.returncode != 0
     assert "var 'as_of_month' must be a month as YYYY-MM" in result.stdout
