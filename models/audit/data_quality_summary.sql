@@ -1,5 +1,6 @@
 -- The data-quality panel of one build: for every landing table, how many
 -- rows were read, accepted and rejected (by reason), with their amounts.
+{%- set cut_off_month = month_var('cut_off_month') %}
 {%- set tables = [
     'customers', 'offerings', 'agreements', 'agreement_lines',
     'invoice_lines', 'time_entries', 'churn_events',
@@ -51,27 +52,72 @@ rejected as (
     group by 1, 2
 ),
 
+{% if cut_off_month is not none -%}
+-- Informational: accepted invoice lines dated after the var cut_off_month
+-- (so after every as_of_month), already counted under 'accepted' and left
+-- out of every mart.
+after_cut_off as (
+    select
+        'invoice_lines' as source_table,
+        'after_cut_off' as outcome,
+        count(*) as row_count,
+        sum(amount) as amount
+    from base_invoice_lines
+    where
+        rejection_reason is null
+        and invoice_date >= cast(
+            {{ dbt.dateadd(
+                'month', 1, "cast('" ~ cut_off_month ~ "' as date)"
+            ) }} as date
+        )
+),
+
+{% endif -%}
+-- Rows read = accepted + rejected rows (each landing row has exactly one of
+-- these outcomes); informational rows break those down and are not added.
 outcomes as (
-    select * from accepted
+    select
+        *,
+        false as is_informational
+    from accepted
     union all
-    select * from rejected
+    select
+        *,
+        false as is_informational
+    from rejected
+    {%- if cut_off_month is not none %}
+    union all
+    select
+        *,
+        true as is_informational
+    from after_cut_off
+    {%- endif %}
+),
+
+outcomes_with_rows_read as (
+    select
+        *,
+        sum(case when is_informational then 0 else row_count end)
+            over (partition by source_table)
+            as rows_read
+    from outcomes
 ),
 
 outcomes_with_totals as (
     select
         source_table,
         outcome,
-        outcome = 'accepted' as is_accepted,
+        outcome in ('accepted', 'after_cut_off') as is_accepted,
+        is_informational,
         row_count,
         cast(amount as decimal(38, 4)) as amount,
-        sum(row_count) over (partition by source_table) as rows_read,
-        cast(row_count as double)
-        / nullif(sum(row_count) over (partition by source_table), 0)
+        rows_read,
+        cast(row_count as double) / nullif(rows_read, 0)
             as share_of_rows_read,
         '{{ invocation_id }}' as invocation_id,
         cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as timestamp)
             as built_at
-    from outcomes
+    from outcomes_with_rows_read
 )
 
 select * from outcomes_with_totals

@@ -1,5 +1,7 @@
 -- The reporting months: every calendar month from the first to the last
--- month in which revenue was invoiced. Each is an as_of_month of the marts.
+-- month in which revenue was invoiced, or to the var cut_off_month when that
+-- is earlier. Each is an as_of_month of the marts.
+{%- set cut_off_month = month_var('cut_off_month') %}
 with
 
 invoice_lines as (
@@ -14,8 +16,22 @@ invoice_month_bounds as (
     having count(*) > 0
 ),
 
+-- The cut-off leaves out the months after it (a partial current month). A
+-- cut-off before the first month leaves no month at all, which the test
+-- assert_cut_off_month_not_before_first_invoice_month reports.
+reporting_month_bounds as (
+    select
+        first_month,
+        {% if cut_off_month is not none -%}
+        least(last_month, cast('{{ cut_off_month }}' as date)) as last_month
+        {%- else -%}
+        last_month
+        {%- endif %}
+    from invoice_month_bounds
+),
+
 months as (
-    {{ month_series('invoice_month_bounds', 'first_month', 'last_month') }}
+    {{ month_series('reporting_month_bounds', 'first_month', 'last_month') }}
 ),
 
 months_with_ends as (

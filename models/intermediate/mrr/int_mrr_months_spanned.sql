@@ -1,8 +1,9 @@
 -- The months MRR is reported for: from the first month any agreement line is
 -- in force on a month's last day (or the first invoice month, when that is
--- earlier) to the last invoice month, the last month of data. Agreements run
--- on past the data (open-ended or with a future end date), so the end is
--- never taken from them: months after the last invoice month are not closed.
+-- earlier) to the month spine's last month: the last invoice month, or the
+-- var cut_off_month when earlier. Agreements run on past the data
+-- (open-ended or with a future end date), so the end is never taken from
+-- them: months after the last reporting month are not closed.
 with
 
 month_spine as (
