@@ -31,7 +31,8 @@ DBT_INPUTS := dbt_project.yml packages.yml profiles/profiles.yml \
 	$(shell find models macros seeds tests/dbt 2>/dev/null)
 DAGSTER_READY := setup $(DAGSTER_HOME)/dagster.yaml $(DAGSTER_MANIFEST)
 
-# Demo data: `make run DEMO_CUSTOMERS=1000 DEMO_MONTHS=24`.
+# Demo data: `make run DEMO_CUSTOMERS=1000 DEMO_MONTHS=24`. The demo ends at a fixed month, so
+# its figures are the same whatever day it is built; the build takes its months from the data.
 DEMO_CUSTOMERS ?= 300
 DEMO_MONTHS ?= 36
 DEMO_END_MONTH ?= 2026-10
@@ -41,7 +42,7 @@ DEMO_FORMAT ?= csv
 # Scratch space of `make test` (ignored by git).
 TEST_DIR := $(CURDIR)/target/make-test
 
-.PHONY: help setup demo-data load build run summary test lint lint-sql lint-python \
+.PHONY: help setup demo-data load build month run summary test lint lint-sql lint-python \
 	dbt-test pytest format docs clean dev validate
 
 help: ## List the targets
@@ -74,8 +75,11 @@ $(DAGSTER_MANIFEST): $(VENV)/.synced $(DBT_INPUTS)
 load: $(DAGSTER_READY) ## Load $PORTFOLIO_LANDING_DIR into the warehouse (Dagster run, landing only)
 	$(PY) -m orchestration.run --select group:landing
 
-build: $(DAGSTER_READY) ## Full build of every month into $PORTFOLIO_WAREHOUSE (one Dagster run)
+build: $(DAGSTER_READY) ## Full build of every month of the exports into $PORTFOLIO_WAREHOUSE
 	$(PY) -m orchestration.run --all-months --full-refresh
+
+month: $(DAGSTER_READY) ## One month-end run: MONTH=YYYY-MM, default the latest closed month in the data
+	$(PY) -m orchestration.run $(if $(MONTH),--month $(MONTH))
 
 dev: $(DAGSTER_READY) ## Dagster UI and daemon (schedule, sensor, backfills) on localhost:3000
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(DAGSTER) dev

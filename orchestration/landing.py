@@ -1,20 +1,26 @@
 """Load the landing folder's exports into the warehouse's ``landing`` schema.
 
-The landing contract (DOMAIN.md §2) is seven tables, one file each, as CSV with
-a header or as Parquet: ``<table>.csv`` or ``<table>.parquet``. This module is
-the only code that touches those files. It
+The landing contract is seven tables, one file each, as CSV with a header or
+as Parquet: ``<table>.csv`` or ``<table>.parquet``. ``customers``,
+``offerings`` and ``invoice_lines`` are required; ``agreements``,
+``agreement_lines``, ``time_entries`` and ``churn_events`` are optional
+(:data:`OPTIONAL_TABLES`): an absent file reads as an empty table. Within a
+file, the columns of :data:`OPTIONAL_COLUMNS` may be missing and read as
+empty. This module is the only code that touches those files. It
 
-1. checks the contract before anything is built: every table has exactly one
-   file, and every required column is present (a missing file or column is a
-   :class:`LandingError` naming the file and the column);
-2. copies the required columns, as text exactly as exported, into
+1. checks the contract before anything is built: every required table has
+   exactly one file, and every required column is present (a missing file or
+   column is a :class:`LandingError` naming the file and the column);
+2. copies the contract's columns, as text exactly as exported, into
    ``landing.<table>`` with DuckDB's own CSV and Parquet readers (extra
-   columns are ignored);
+   columns are ignored; an optional column the file lacks is empty; an
+   absent optional table is an empty table);
 3. keeps every malformed CSV line (too many or too few fields, an
    unterminated quote) that DuckDB's reader rejects, with its text and line
    number, in ``landing.reader_rejects`` instead of failing the load — the
    dbt models list them in ``audit.rejected_rows``;
-4. records what it read in ``landing.load_log``.
+4. records what it read in ``landing.load_log``, one row per table and load,
+   with a note naming what an absent optional table leaves empty.
 
 Typing happens in the dbt staging models, which read these tables as sources.
 
@@ -29,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import os
 import sys
 from dataclasses import dataclass
@@ -37,7 +44,7 @@ from pathlib import Path
 
 import duckdb
 
-#: Required columns of each landing table, in contract order (DOMAIN.md §2).
+#: Columns of each landing table, in contract order.
 LANDING_TABLES: dict[str, tuple[str, ...]] = {
     "customers": (
         "customer_id",
@@ -109,6 +116,48 @@ LANDING_TABLES: dict[str, tuple[str, ...]] = {
     ),
 }
 
+#: Tables a build can run without, with what their absence leaves empty or
+#: treats as none. An absent file reads as an empty table.
+OPTIONAL_TABLES: dict[str, str] = {
+    "agreements": (
+        "leaves empty: marts.mrr_movements, marts.retention_summary, the MRR churn rows "
+        "of marts.churn_events and the MRR-based scoring tables"
+    ),
+    "agreement_lines": (
+        "leaves empty: marts.mrr_movements, marts.retention_summary, the MRR churn rows "
+        "of marts.churn_events and the MRR-based scoring tables"
+    ),
+    "time_entries": "no labour cost: cost_ttm and gross margins hold invoice costs only",
+    "churn_events": "marts.churn_events holds only unrecorded MRR churn (reason unknown)",
+}
+
+#: Columns a file may lack; they read as empty. No figure needs them, or an
+#: empty value is allowed and has a documented meaning.
+OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {
+    "customers": (
+        "customer_name",
+        "industry",
+        "employee_count",
+        "region",
+        "account_manager",
+        "created_date",
+        "tcp_override",
+    ),
+    "offerings": ("offering_name", "offering_family", "list_price"),
+    "agreements": ("end_date", "cancelled_date"),
+    "agreement_lines": ("cancelled_date",),
+    "invoice_lines": ("invoice_id", "quantity"),
+    "time_entries": ("offering_id", "technician_id"),
+    "churn_events": ("offering_id", "reason_code", "was_flagged_at_risk"),
+}
+
+
+def required_columns(table: str) -> tuple[str, ...]:
+    """The columns of ``table`` its file must have."""
+    optional = OPTIONAL_COLUMNS.get(table, ())
+    return tuple(c for c in LANDING_TABLES[table] if c not in optional)
+
+
 LANDING_SCHEMA = "landing"
 FILE_FORMATS = ("csv", "parquet")
 
@@ -119,6 +168,10 @@ DUCKDB_CONFIG = {"storage_compatibility_version": "v1.4.0"}
 
 class LandingError(Exception):
     """The landing folder breaks the contract (missing file or column)."""
+
+
+class MissingLandingFileError(LandingError):
+    """A table has no file in the landing folder."""
 
 
 @dataclass(frozen=True)
@@ -193,7 +246,7 @@ def find_landing_file(landing_dir: Path | str, table: str) -> LandingFile:
         if (landing_dir / f"{table}.{fmt}").is_file()
     ]
     if not found:
-        raise LandingError(
+        raise MissingLandingFileError(
             f"missing landing file for table '{table}': expected "
             f"{landing_dir / (table + '.csv')} or {landing_dir / (table + '.parquet')}"
         )
@@ -214,9 +267,10 @@ def file_columns(landing_file: LandingFile) -> list[str]:
 def check_landing(
     landing_dir: Path | str, con: duckdb.DuckDBPyConnection | None = None
 ) -> dict[str, LandingFile]:
-    """Check the whole landing contract and return each table's file.
+    """Check the whole landing contract and return the file of each table present.
 
-    Every problem is collected before raising, so one run lists them all.
+    An optional table without a file is left out of the result. Every problem is
+    collected before raising, so one run lists them all.
 
     Raises:
         LandingError: with one line per missing file or missing column.
@@ -229,9 +283,17 @@ def check_landing(
     problems: list[str] = []
     files: dict[str, LandingFile] = {}
     try:
-        for table, required in LANDING_TABLES.items():
+        for table in LANDING_TABLES:
             try:
                 landing_file = find_landing_file(landing_dir, table)
+            except MissingLandingFileError as error:
+                if table not in OPTIONAL_TABLES:
+                    problems.append(str(error))
+                continue
+            except LandingError as error:
+                problems.append(str(error))
+                continue
+            try:
                 present = {c.strip().lower() for c in file_columns(landing_file)}
             except LandingError as error:
                 problems.append(str(error))
@@ -239,7 +301,7 @@ def check_landing(
             except (duckdb.Error, OSError, UnicodeDecodeError) as error:
                 problems.append(f"cannot read the file of table '{table}': {error}")
                 continue
-            missing = [c for c in required if c not in present]
+            missing = [c for c in required_columns(table) if c not in present]
             problems.extend(
                 f"{landing_file.path}: missing required column '{column}'" for column in missing
             )
@@ -253,43 +315,151 @@ def check_landing(
     return files
 
 
-def _select_required_columns(
-    landing_file: LandingFile, required: tuple[str, ...], rejects_table: str
-) -> str:
-    # Map header names case-insensitively, so `Customer_ID` still loads.
+def _select_contract_columns(landing_file: LandingFile, rejects_table: str) -> str:
+    # Map header names case-insensitively, so `Customer_ID` still loads; an
+    # optional column the file lacks reads as empty.
     by_lower = {c.strip().lower(): c for c in file_columns(landing_file)}
     columns = ",\n    ".join(
         f"cast({_quote_identifier(by_lower[c])} as varchar) as {_quote_identifier(c)}"
-        for c in required
+        if c in by_lower
+        else f"cast(null as varchar) as {_quote_identifier(c)}"
+        for c in LANDING_TABLES[landing_file.table]
     )
     return f"select\n    {columns}\nfrom {landing_file.reader_sql(rejects_table)}"
 
 
+@dataclass(frozen=True)
+class LandingFileState:
+    """Name, size and modification time of one landing file."""
+
+    name: str
+    size: int
+    mtime_ns: int
+
+
+def landing_file_states(folder: Path | str) -> list[LandingFileState]:
+    """The landing table files present in ``folder``, sorted by name (others are ignored)."""
+    states = []
+    for table in LANDING_TABLES:
+        for file_format in FILE_FORMATS:
+            path = Path(folder) / f"{table}.{file_format}"
+            try:
+                stat = path.stat()
+            except FileNotFoundError:
+                continue
+            states.append(LandingFileState(path.name, stat.st_size, stat.st_mtime_ns))
+    return sorted(states, key=lambda state: state.name)
+
+
+def fingerprint(states: list[LandingFileState]) -> str:
+    """A hash of the landing files' names, sizes and modification times.
+
+    Recorded with every load (``landing.load_log``) and publish (``audit.publish_log``), so
+    the landing sensor can tell whether the served warehouse was built from the files there.
+    """
+    text = "\n".join(f"{s.name}\t{s.size}\t{s.mtime_ns}" for s in states)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _empty_table_sql(table: str) -> str:
+    columns = ", ".join(f"{_quote_identifier(c)} varchar" for c in LANDING_TABLES[table])
+    return f"create or replace table {LANDING_SCHEMA}.{table} ({columns})"
+
+
+@dataclass(frozen=True)
+class TableLoad:
+    """What the loader did with one landing table."""
+
+    table: str
+    path: Path | None
+    file_format: str
+    rows_loaded: int
+    malformed_lines: int
+
+    @property
+    def is_present(self) -> bool:
+        return self.path is not None
+
+    @property
+    def note(self) -> str | None:
+        """For an absent optional table, what its absence means for the marts."""
+        if self.is_present:
+            return None
+        return f"file absent: read as empty; {OPTIONAL_TABLES[self.table]}"
+
+    def describe(self) -> str:
+        """One line for the terminal."""
+        if not self.is_present:
+            return f"absent {self.table:<16} {self.note}"
+        extra = (
+            f", {self.malformed_lines:,} malformed lines set aside" if self.malformed_lines else ""
+        )
+        return f"loaded {self.table:<16} {self.rows_loaded:>12,} rows{extra}  from {self.path}"
+
+
+#: Columns of ``landing.load_log``; columns added later are added to an older log.
+_LOAD_LOG_COLUMNS = {
+    "table_name": "varchar",
+    "file_path": "varchar",
+    "file_format": "varchar",
+    "rows_loaded": "bigint",
+    "malformed_lines": "bigint",
+    "loaded_at": "timestamp",
+    "is_present": "boolean",
+    "note": "varchar",
+    "landing_fingerprint": "varchar",
+}
+
+
+def _load_file(con: duckdb.DuckDBPyConnection, landing_file: LandingFile) -> TableLoad:
+    table = landing_file.table
+    rejects_table = f"temp_rejects_{table}"
+    select = _select_contract_columns(landing_file, rejects_table)
+    con.execute(f"create or replace table {LANDING_SCHEMA}.{table} as {select}")
+    (count,) = con.execute(f"select count(*) from {LANDING_SCHEMA}.{table}").fetchone()
+    malformed = 0
+    if landing_file.file_format == "csv":
+        # One record can raise several errors (an unterminated quote and
+        # then too many columns): keep one row per rejected record.
+        con.execute(
+            f"""
+            insert into {LANDING_SCHEMA}.reader_rejects
+            select
+                ? as table_name,
+                ? as file_path,
+                line,
+                string_agg(distinct cast(error_type as varchar), '; ') as error_type,
+                string_agg(distinct error_message, '; ') as error_message,
+                min(csv_line) as csv_line
+            from {rejects_table}
+            group by line
+            """,
+            [table, str(landing_file.path.resolve())],
+        )
+        (malformed,) = con.execute(f"select count(distinct line) from {rejects_table}").fetchone()
+    return TableLoad(table, landing_file.path.resolve(), landing_file.file_format, count, malformed)
+
+
 def load_landing(
     con: duckdb.DuckDBPyConnection, landing_dir: Path | str, progress: bool = False
-) -> dict[str, int]:
+) -> list[TableLoad]:
     """Check the contract, then (re)load every landing table into ``landing``.
 
     Malformed CSV lines do not stop the load: they are kept, one row per
-    rejected record, in ``landing.reader_rejects``. Returns the number of rows
-    loaded per table.
+    rejected record, in ``landing.reader_rejects``. An absent optional table
+    becomes an empty table. Returns what was done with each table, in
+    contract order.
     """
     files = check_landing(landing_dir, con)
+    landing_fingerprint = fingerprint(landing_file_states(landing_dir))
     loaded_at = datetime.now(UTC).replace(tzinfo=None)
-    counts: dict[str, int] = {}
     con.execute(f"create schema if not exists {LANDING_SCHEMA}")
-    con.execute(
-        f"""
-        create table if not exists {LANDING_SCHEMA}.load_log (
-            table_name varchar,
-            file_path varchar,
-            file_format varchar,
-            rows_loaded bigint,
-            malformed_lines bigint,
-            loaded_at timestamp
+    columns = ", ".join(f"{name} {sql_type}" for name, sql_type in _LOAD_LOG_COLUMNS.items())
+    con.execute(f"create table if not exists {LANDING_SCHEMA}.load_log ({columns})")
+    for name, sql_type in _LOAD_LOG_COLUMNS.items():
+        con.execute(
+            f"alter table {LANDING_SCHEMA}.load_log add column if not exists {name} {sql_type}"
         )
-        """
-    )
     con.execute(
         f"""
         create or replace table {LANDING_SCHEMA}.reader_rejects (
@@ -302,52 +472,32 @@ def load_landing(
         )
         """
     )
-    for table, landing_file in files.items():
-        rejects_table = f"temp_rejects_{table}"
-        select = _select_required_columns(landing_file, LANDING_TABLES[table], rejects_table)
-        con.execute(f"create or replace table {LANDING_SCHEMA}.{table} as {select}")
-        (count,) = con.execute(f"select count(*) from {LANDING_SCHEMA}.{table}").fetchone()
-        malformed = 0
-        if landing_file.file_format == "csv":
-            # One record can raise several errors (an unterminated quote and
-            # then too many columns): keep one row per rejected record.
-            con.execute(
-                f"""
-                insert into {LANDING_SCHEMA}.reader_rejects
-                select
-                    ? as table_name,
-                    ? as file_path,
-                    line,
-                    string_agg(distinct cast(error_type as varchar), '; ') as error_type,
-                    string_agg(distinct error_message, '; ') as error_message,
-                    min(csv_line) as csv_line
-                from {rejects_table}
-                group by line
-                """,
-                [table, str(landing_file.path.resolve())],
-            )
-            (malformed,) = con.execute(
-                f"select count(distinct line) from {rejects_table}"
-            ).fetchone()
-        counts[table] = count
+    loads: list[TableLoad] = []
+    for table in LANDING_TABLES:
+        if table in files:
+            load = _load_file(con, files[table])
+        else:
+            con.execute(_empty_table_sql(table))
+            load = TableLoad(table, None, "absent", 0, 0)
         con.execute(
-            f"insert into {LANDING_SCHEMA}.load_log values (?, ?, ?, ?, ?, ?)",
+            f"insert into {LANDING_SCHEMA}.load_log ({', '.join(_LOAD_LOG_COLUMNS)}) "
+            "values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 table,
-                str(landing_file.path.resolve()),
-                landing_file.file_format,
-                count,
-                malformed,
+                str(load.path) if load.path else None,
+                load.file_format,
+                load.rows_loaded,
+                load.malformed_lines,
                 loaded_at,
+                load.is_present,
+                load.note,
+                landing_fingerprint,
             ],
         )
         if progress:
-            note = f", {malformed:,} malformed lines set aside" if malformed else ""
-            print(
-                f"loaded {table:<16} {count:>12,} rows{note}  from {landing_file.path}",
-                file=sys.stderr,
-            )
-    return counts
+            print(load.describe(), file=sys.stderr)
+        loads.append(load)
+    return loads
 
 
 def connect_warehouse(path: Path | str) -> duckdb.DuckDBPyConnection:
@@ -374,8 +524,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "check":
             files = check_landing(args.landing_dir)
-            for table, landing_file in files.items():
-                print(f"{table:<16} {landing_file.path}")
+            for table in LANDING_TABLES:
+                if table in files:
+                    print(f"{table:<16} {files[table].path}")
+                else:
+                    print(f"{table:<16} absent: {OPTIONAL_TABLES[table]}")
             return 0
         with connect_warehouse(args.warehouse) as con:
             load_landing(con, args.landing_dir, progress=True)

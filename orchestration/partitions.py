@@ -1,33 +1,73 @@
-"""Monthly partitions keyed by ``as_of_month``, and the dbt vars of a partition range.
+"""Monthly partitions keyed by ``as_of_month``, taken from the data, and the dbt vars of a range.
 
 A partition is one month, keyed by its first day (``2026-10-01``), exactly the marts'
-``as_of_month``. The first partition is ``PORTFOLIO_FIRST_MONTH`` (default 2023-11, the demo
-data's first month); the last is the latest *closed* month, so a month becomes runnable on the
-first day of the next one (in ``PORTFOLIO_TIMEZONE``, default UTC).
+``as_of_month``. The partitions are *dynamic*: they are the months of the landing data
+(orchestration/months.py), from the first to the last invoice month (or the cut-off month),
+whatever year the exports are in and whatever day it is. Whatever learns the months first
+registers them with :func:`sync_month_partitions`: the command line (``make build`` / ``make
+month``) before it launches a run, the month-end schedule and the landing sensor when they
+evaluate, and the landing step of every run after it loaded the files. The registered keys
+are always exactly the data's months, oldest first, so a range of keys is a range of months.
 
 Every asset of the main job shares these partitions and ``BackfillPolicy.single_run()``: a
 backfill of a range of months is one run and one ``dbt build`` with ``start_month`` and
-``end_month`` (PITFALLS: one dbt process per month costs ~27 s each).
+``end_month`` (one dbt process per month would cost ~27 s each).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import date
 
-from dagster import BackfillPolicy, MonthlyPartitionsDefinition, PartitionKeyRange
+from dagster import BackfillPolicy, DagsterInstance, DynamicPartitionsDefinition, PartitionKeyRange
 
-from orchestration import settings
+from orchestration.months import month_count
 
-MONTHLY_PARTITIONS = MonthlyPartitionsDefinition(
-    start_date=settings.first_month().isoformat(),
-    timezone=settings.timezone(),
-    end_offset=0,
-)
-"""One partition per closed month, from ``PORTFOLIO_FIRST_MONTH``."""
+__all__ = [
+    "MONTHLY_PARTITIONS",
+    "PARTITIONS_NAME",
+    "SINGLE_RUN",
+    "dbt_month_vars",
+    "month_count",
+    "partition_month",
+    "partition_months",
+    "sync_month_partitions",
+]
+
+#: Name of the dynamic partitions in the Dagster instance.
+PARTITIONS_NAME = "as_of_month"
+
+MONTHLY_PARTITIONS = DynamicPartitionsDefinition(name=PARTITIONS_NAME)
+"""One partition per month of the landing data, registered by :func:`sync_month_partitions`."""
 
 SINGLE_RUN = BackfillPolicy.single_run()
 """A backfill of N months is one run (and one dbt invocation), not N."""
+
+
+def sync_month_partitions(instance: DagsterInstance, keys: Sequence[str]) -> bool:
+    """Make the registered month partitions exactly ``keys`` (sorted), oldest first.
+
+    New later months are appended; when a month must go or an earlier one arrives (another
+    export, a cut-off), the set is registered anew in order, because Dagster orders dynamic
+    partitions by registration and a range of keys must be a range of months. Runs and
+    materialisations of a removed month stay in the instance's history. Returns whether
+    anything changed.
+    """
+    wanted = sorted(dict.fromkeys(keys))
+    for key in wanted:
+        partition_month(key)
+    current = list(instance.get_dynamic_partitions(PARTITIONS_NAME))
+    if current == wanted:
+        return False
+    if current == wanted[: len(current)]:
+        instance.add_dynamic_partitions(PARTITIONS_NAME, wanted[len(current) :])
+        return True
+    for key in current:
+        instance.delete_dynamic_partition(PARTITIONS_NAME, key)
+    instance.add_dynamic_partitions(PARTITIONS_NAME, wanted)
+    return True
+
 
 _PARTITION_KEY = re.compile(r"(\d{4})-(0[1-9]|1[0-2])-01")
 
@@ -61,18 +101,19 @@ def partition_months(key_range: PartitionKeyRange) -> tuple[date, date]:
     return first, last
 
 
-def month_count(first: date, last: date) -> int:
-    """Months from ``first`` to ``last`` inclusive."""
-    return (last.year - first.year) * 12 + last.month - first.month + 1
-
-
-def dbt_month_vars(first: date, last: date) -> dict[str, str]:
+def dbt_month_vars(first: date, last: date, cut_off: date | None = None) -> dict[str, str]:
     """The dbt vars that rebuild the months ``first``..``last`` (macros/partition_months.sql).
 
-    One month is ``as_of_month``; a longer range is ``start_month`` and ``end_month``.
+    One month is ``as_of_month``; a longer range is ``start_month`` and ``end_month``. A
+    cut-off month (``PORTFOLIO_CUT_OFF_MONTH``) is passed as ``cut_off_month``.
     """
     if first > last:
         raise ValueError(f"first month {first} is after last month {last}")
-    if first == last:
-        return {"as_of_month": f"{first:%Y-%m}"}
-    return {"start_month": f"{first:%Y-%m}", "end_month": f"{last:%Y-%m}"}
+    months = (
+        {"as_of_month": f"{first:%Y-%m}"}
+        if first == last
+        else {"start_month": f"{first:%Y-%m}", "end_month": f"{last:%Y-%m}"}
+    )
+    if cut_off is not None:
+        months["cut_off_month"] = f"{cut_off:%Y-%m}"
+    return months

@@ -1,23 +1,20 @@
 """The dbt project handle of the code location, and the manifest it loads.
 
-Importing this module never runs dbt except under ``dagster dev``. Dagster builds the dbt assets
-from a *prepared* manifest in ``$PORTFOLIO_DAGSTER_TARGET_DIR`` (default ``target/dagster``, kept
-apart from the ``target/`` of hand-run dbt commands):
-
-- ``dagster dev`` (``make dev``): :meth:`DbtProject.prepare_if_dev` runs ``dbt parse`` when the
-  manifest is missing or older than a dbt file, so edits show up on reload. The step processes
-  of a run then find it fresh and do not parse again.
-- Everything else — ``make build``/``run``/``load``/``validate``, CI, the daemon's scheduled
-  runs — uses the manifest prepared by the Makefile rule ``$(DAGSTER_MANIFEST)`` (``dbt parse``
-  when a file under models/, macros/, seeds/ or tests/dbt changed), or by hand:
-  ``dbt parse --target-path target/dagster``. The tests prepare their own
-  (tests/orchestration/conftest.py). A missing manifest is an error that says so; a stale one
-  is a warning.
+Dagster builds the dbt assets from a *prepared* manifest in ``$PORTFOLIO_DAGSTER_TARGET_DIR``
+(default ``target/dagster``, kept apart from the ``target/`` of hand-run dbt commands). The
+Makefile rule ``$(DAGSTER_MANIFEST)`` prepares it (``dbt parse``) whenever a file under
+models/, macros/, seeds/ or tests/dbt changed. Whoever imports the code location without
+``make`` — ``python -m orchestration.run``, ``dagster dev`` (:meth:`DbtProject.prepare_if_dev`),
+the daemon — finds it re-parsed when it is missing or older than a dbt file: one line on the
+terminal says so, and the parse takes a few seconds. A stale manifest would otherwise fail a
+run with ``KeyError: 'model...'`` deep inside the dbt step.
 """
 
 from __future__ import annotations
 
-import warnings
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from dagster_dbt import DbtProject
@@ -57,6 +54,41 @@ def manifest_is_stale(project_dir: Path, manifest_path: Path) -> bool:
     return manifest_path.stat().st_mtime < newest_input_mtime(project_dir)
 
 
+def prepare_manifest(project: DbtProject) -> None:
+    """``dbt parse`` of ``project`` into its target folder, saying so in one line.
+
+    Raises:
+        RuntimeError: dbt cannot parse the project (its own message is included).
+    """
+    dbt = Path(sys.executable).with_name("dbt")
+    target = Path(project.target_path)
+    state = "is older than the dbt project" if project.manifest_path.exists() else "is missing"
+    print(
+        f"==> dbt manifest {project.manifest_path} {state}: dbt parse", file=sys.stderr, flush=True
+    )
+    result = subprocess.run(
+        [
+            str(dbt) if dbt.exists() else "dbt",
+            "parse",
+            "--quiet",
+            "--target-path",
+            str(target),
+            "--log-path",
+            str(target),
+        ],
+        cwd=project.project_dir,
+        env={
+            **os.environ,
+            "DBT_PROJECT_DIR": str(project.project_dir),
+            "DBT_PROFILES_DIR": str(project.profiles_dir),
+        },
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"dbt parse failed:\n{result.stdout}{result.stderr}")
+
+
 DBT_PROJECT = DbtProject(
     project_dir=settings.PROJECT_DIR,
     target_path=settings.dagster_target_dir(),
@@ -66,15 +98,5 @@ DBT_PROJECT = DbtProject(
 if DBT_PROJECT.preparer.using_dagster_dev():
     if manifest_is_stale(DBT_PROJECT.project_dir, DBT_PROJECT.manifest_path):
         DBT_PROJECT.prepare_if_dev()
-elif not DBT_PROJECT.manifest_path.exists():
-    raise FileNotFoundError(
-        f"no dbt manifest at {DBT_PROJECT.manifest_path}: prepare it with `make validate` "
-        f"or `dbt parse --target-path {DBT_PROJECT.manifest_path.parent}` "
-        "(see orchestration/project.py)"
-    )
 elif manifest_is_stale(DBT_PROJECT.project_dir, DBT_PROJECT.manifest_path):
-    warnings.warn(
-        f"the dbt manifest {DBT_PROJECT.manifest_path} is older than the dbt project; "
-        "re-run `dbt parse` into that folder (the Makefile targets do it)",
-        stacklevel=1,
-    )
+    prepare_manifest(DBT_PROJECT)

@@ -1,20 +1,23 @@
 """Run the main job from the command line, as finance's schedule does, with short progress.
 
-``make build``, ``make run`` and ``make load`` call this. It creates a ``portfolio_job`` run in
-the Dagster instance of ``$DAGSTER_HOME`` (so it shows in the UI) and executes it with the
-job's own executor: each step in its own process, write-audit-publish, the same code a
-scheduled run executes. Only the launch differs: the run starts here instead of through the
-daemon's queue.
+``make build``, ``make month``, ``make run`` and ``make load`` call this. It reads the months of
+the landing data (orchestration/months.py), registers them as the month partitions, creates a
+``portfolio_job`` run in the Dagster instance of ``$DAGSTER_HOME`` (so it shows in the UI) and
+executes it: write-audit-publish, the same code a scheduled run executes. Only the launch
+differs: the run starts here instead of through the daemon's queue.
 
 Command line::
 
-    python -m orchestration.run                      # the latest closed month
-    python -m orchestration.run --month 2026-10
+    python -m orchestration.run                  # the latest closed month the exports cover
+    python -m orchestration.run --month 2026-10  # one month (make month MONTH=2026-10)
     python -m orchestration.run --from 2026-01 --to 2026-03
     python -m orchestration.run --all-months --full-refresh     # make build
     python -m orchestration.run --select group:landing   # landing tables only (make load)
 
-The same from Dagster's own CLI (more log output)::
+Months must be months of the exports (first to last invoice month, or the cut-off month
+``PORTFOLIO_CUT_OFF_MONTH``); anything else is refused in one line before a run starts.
+
+The same from Dagster's own CLI (more log output; the months must be registered partitions)::
 
     dagster asset materialize -m orchestration.definitions --select '*' \\
         --partition-range 2026-01-01...2026-03-01
@@ -43,7 +46,15 @@ from dagster import (
 )
 
 from orchestration import settings
-from orchestration.partitions import MONTHLY_PARTITIONS, month_count
+from orchestration.landing import LandingError
+from orchestration.month_end import NOTE_TAG, plan_month_end
+from orchestration.months import (
+    DataMonths,
+    landing_data_months,
+    month_count,
+    month_just_closed,
+    month_key,
+)
 
 INVOCATION_TAG = "portfolio/invocation"
 # The run tags of a partition range, as Dagster's CLI and backfills set them.
@@ -57,37 +68,57 @@ _PROGRESS_EVENTS = {
 }
 
 
-def _month_key(text: str, option: str) -> str:
+def _month(text: str, option: str) -> date:
     try:
-        return settings.parse_month(text, option).isoformat()
+        return settings.parse_month(text, option)
     except settings.SettingError as error:
         raise SystemExit(f"error: {error}") from None
 
 
-def partition_range(args: argparse.Namespace) -> tuple[str, str]:
-    """The first and last partition key the arguments ask for, checked against the partitions."""
-    keys = MONTHLY_PARTITIONS.get_partition_keys()
-    if not keys:
-        raise SystemExit("error: no closed month is a partition yet (PORTFOLIO_FIRST_MONTH)")
+def plan_months(
+    args: argparse.Namespace, data: DataMonths | None, expected: date
+) -> tuple[date, date, str | None]:
+    """First and last month the arguments ask for, checked against the data; and a note.
+
+    ``expected`` is the month just closed (the injected clock). Raises SystemExit with one
+    line when the months are not months of the exports.
+    """
+    if data is None:
+        raise SystemExit("error: no invoice line in the exports has a usable invoice_date")
+    if data.is_empty:
+        raise SystemExit(
+            f"error: the cut-off month {data.cut_off:%Y-%m} (PORTFOLIO_CUT_OFF_MONTH) is before "
+            f"the first invoice month {data.first:%Y-%m}"
+        )
+    note = None
     if args.all_months:
-        first, last = keys[0], keys[-1]
+        first, last = data.first, data.last
+        if last > expected:
+            note = (
+                f"{last:%Y-%m} has not ended yet: its figures are partial (set "
+                f"PORTFOLIO_CUT_OFF_MONTH={expected:%Y-%m} to leave it out)"
+            )
     elif args.month:
-        first = last = _month_key(args.month, "--month")
+        first = last = _month(args.month, "--month")
     elif args.start or args.end:
         if not (args.start and args.end):
             raise SystemExit("error: give --from and --to together")
-        first, last = _month_key(args.start, "--from"), _month_key(args.end, "--to")
+        first, last = _month(args.start, "--from"), _month(args.end, "--to")
     else:
-        first = last = keys[-1]
-    for key in (first, last):
-        if key not in keys:
-            raise SystemExit(
-                f"error: {key[:7]} is not a partition: months run from {keys[0][:7]} "
-                f"to {keys[-1][:7]} (the latest closed month)"
-            )
+        plan = plan_month_end(data, expected, strict=False)
+        if plan.month is None:
+            raise SystemExit(f"error: {plan.message}")
+        first = last = plan.month
+        note = plan.message
     if first > last:
-        raise SystemExit(f"error: {first[:7]} is after {last[:7]}")
-    return first, last
+        raise SystemExit(f"error: {first:%Y-%m} is after {last:%Y-%m}")
+    for month in (first, last):
+        if not data.covers(month):
+            raise SystemExit(
+                f"error: {month:%Y-%m} is not a month of the exports: {data.describe()}"
+                + (", so nothing after it is built" if data.cut_off else "")
+            )
+    return first, last, note
 
 
 class Progress:
@@ -126,17 +157,30 @@ class Progress:
 
 
 def failure_summary(error: Any, limit: int = 12) -> list[str]:
-    """The lines of a step failure worth showing: dbt's own errors when there are some.
+    """The lines of a step failure worth showing: its root cause.
 
-    ``error`` is the failure event's error info (``message`` and ``cause``).
+    ``error`` is the failure event's error info (``message``, ``cause``, ``context``). dbt's
+    own errors are shown when the step ran dbt; otherwise the innermost cause, which names
+    the exception (``ExportsDoNotReachError: ...``) rather than Dagster's wrapper around it.
     """
-    while error.cause is not None and "dbt" not in error.message:
+    while error.cause is not None and "Errors parsed from dbt logs:" not in error.message:
         error = error.cause
     lines = [line.rstrip() for line in error.message.splitlines() if line.strip()]
     marker = "Errors parsed from dbt logs:"
     if marker in lines:
         lines = lines[lines.index(marker) + 1 :]
     return [line[:160] for line in lines[:limit]]
+
+
+def run_failure_lines(result: Any) -> list[str]:
+    """The root cause of a failed run when no step failed (a failure outside any step)."""
+    if any(event.is_step_failure for event in result.all_events):
+        return []  # already shown as the step failed
+    for event in result.all_events:
+        if event.event_type == DagsterEventType.RUN_FAILURE:
+            error = getattr(event.event_specific_data, "error", None)
+            return failure_summary(error) if error else [event.message or "run failed"]
+    return []
 
 
 def _follow(
@@ -204,14 +248,28 @@ def main(argv: list[str] | None = None) -> int:
     if not os.environ.get("DAGSTER_HOME"):
         print("error: set DAGSTER_HOME (the Makefile sets .dagster_home)", file=sys.stderr)
         return 2
-    first, last = partition_range(args)
+    try:
+        landing = settings.landing_dir()
+        data = landing_data_months(landing, settings.cut_off_month())
+        expected = month_just_closed(settings.now(), settings.timezone())
+    except (settings.SettingError, LandingError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    try:
+        first, last, note = plan_months(args, data, expected)
+    except SystemExit as error:
+        print(error, file=sys.stderr)
+        return 2
     served = settings.served_warehouse()
-    n = month_count(date.fromisoformat(first), date.fromisoformat(last))
-    span = first[:7] if n == 1 else f"{first[:7]}..{last[:7]}"
+    n = month_count(first, last)
+    span = f"{first:%Y-%m}" if n == 1 else f"{first:%Y-%m}..{last:%Y-%m}"
     refresh = ", full refresh" if args.full_refresh else ""
     print(f"==> portfolio_job: {n} month(s) {span}, assets '{args.select}'{refresh}")
-    print(f"    landing:   {settings.landing_dir()}")
-    print(f"    warehouse: {served}", flush=True)
+    print(f"    landing:   {landing} ({data.describe()})")
+    print(f"    warehouse: {served}")
+    if note:
+        print(f"    note:      {note}")
+    sys.stdout.flush()
 
     # Dagster's notes on beta parameters are for developers, not for this command's output.
     warnings.filterwarnings("ignore", category=BetaWarning)
@@ -219,6 +277,7 @@ def main(argv: list[str] | None = None) -> int:
     from orchestration.assets.dbt import full_refresh_run_config
     from orchestration.definitions import defs
     from orchestration.jobs import resolved_portfolio_job
+    from orchestration.partitions import sync_month_partitions
     from orchestration.resources import PUBLISH_LOG_KEY
 
     selection: list[AssetKey] | None = None
@@ -229,6 +288,14 @@ def main(argv: list[str] | None = None) -> int:
 
     invocation = uuid.uuid4().hex
     instance = DagsterInstance.get()
+    sync_month_partitions(instance, data.keys())
+    tags = {
+        INVOCATION_TAG: invocation,
+        RANGE_START_TAG: month_key(first),
+        RANGE_END_TAG: month_key(last),
+    }
+    if note:
+        tags[NOTE_TAG] = note
     log_path = Path(os.environ["DAGSTER_HOME"]) / "last-run.log"
     started = time.monotonic()
     with Progress(log_path) as progress:
@@ -241,20 +308,25 @@ def main(argv: list[str] | None = None) -> int:
             result = execute_job(
                 reconstructable(resolved_portfolio_job),
                 instance=instance,
-                tags={
-                    INVOCATION_TAG: invocation,
-                    RANGE_START_TAG: first,
-                    RANGE_END_TAG: last,
-                },
+                tags=tags,
                 run_config=full_refresh_run_config() if args.full_refresh else None,
                 asset_selection=selection,
             )
+        except Exception as error:  # noqa: BLE001 - any launch error ends in one line
+            result = None
+            launch_error = f"{type(error).__name__}: {error}".splitlines()[0][:300]
         finally:
             done.set()
             follower.join()
     elapsed = time.monotonic() - started
+    if result is None:
+        print(f"==> the run could not start: {launch_error}; {served} is unchanged")
+        print(f"    full log: {log_path}")
+        return 1
     if not result.success:
         print(f"==> run {result.run_id} FAILED after {elapsed:.0f} s; {served} is unchanged")
+        for line in run_failure_lines(result):
+            print(f"    {line}")
         print(f"    full log: {log_path}; or `make dev`, then Runs > {result.run_id[:8]}")
         return 1
     print(f"==> published {served} in {elapsed:.0f} s (run {result.run_id[:8]})")

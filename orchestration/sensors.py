@@ -1,20 +1,26 @@
-"""The landing sensor: rebuild the latest closed month when the landing files change.
+"""The landing sensor: build the latest month the exports cover when the landing files change.
 
 Every ``PORTFOLIO_SENSOR_INTERVAL`` seconds (default 60) the sensor lists the landing table
 files (``<table>.csv`` / ``<table>.parquet`` in ``$PORTFOLIO_LANDING_DIR``) with their sizes
-and modification times. When that list differs from the one in its cursor, and no file changed
-for ``PORTFOLIO_SENSOR_SETTLE`` seconds (default 60, so a half-copied export is not loaded), it
-requests a ``portfolio_job`` run of the latest closed month. The run key is the partition plus
-a hash of the list, so one set of files is built once. The first evaluation, with no cursor,
-requests a run too: nothing says the files were built. ``PORTFOLIO_SENSOR_STATUS=stopped``
-makes the sensor start switched off.
+and modification times. It launches a run only when that list differs from the one the
+served warehouse was last published from (``audit.publish_log.landing_fingerprint``; then
+from its cursor), and no file changed for ``PORTFOLIO_SENSOR_SETTLE`` seconds (default 60, so
+a half-copied export is not loaded). Starting ``make dev`` on a warehouse built from the files
+in place therefore launches nothing.
+
+The run builds the latest month the exports cover (up to the cut-off month), but never a month
+that has not ended yet on the clock: exports taken on 2 December may hold invoices of
+1 December, and half a month is not a month-end. When the exports end before the month just
+closed, the run request carries one line saying so (tag ``portfolio/note``), which the run's
+landing step logs as a warning. The sensor registers the data's months as partitions first.
+The run key is the month plus a hash of the file list, so one set of files is built once.
+``PORTFOLIO_SENSOR_STATUS=stopped`` makes the sensor start switched off.
 """
 
-import hashlib
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 from dagster import (
     DefaultSensorStatus,
     RunRequest,
@@ -26,37 +32,32 @@ from dagster import (
 
 from orchestration import settings
 from orchestration.jobs import portfolio_job
-from orchestration.landing import FILE_FORMATS, LANDING_TABLES
-from orchestration.partitions import MONTHLY_PARTITIONS
+from orchestration.landing import LandingError, fingerprint, landing_file_states
+from orchestration.month_end import NOTE_TAG, plan_month_end
+from orchestration.months import landing_data_months, month_just_closed
+from orchestration.partitions import sync_month_partitions
+
+#: Tag of a run with the hash of the landing files it was requested for.
+FINGERPRINT_TAG = "portfolio/landing_fingerprint"
 
 
-@dataclass(frozen=True)
-class LandingFileState:
-    """Name, size and modification time of one landing file."""
+def published_fingerprint(served: Path) -> str | None:
+    """The landing fingerprint of the served warehouse's last publish, if it records one.
 
-    name: str
-    size: int
-    mtime_ns: int
-
-
-def landing_file_states(folder: Path) -> list[LandingFileState]:
-    """The landing table files present in ``folder``, sorted by name (others are ignored)."""
-    states = []
-    for table in LANDING_TABLES:
-        for file_format in FILE_FORMATS:
-            path = folder / f"{table}.{file_format}"
-            try:
-                stat = path.stat()
-            except FileNotFoundError:
-                continue
-            states.append(LandingFileState(path.name, stat.st_size, stat.st_mtime_ns))
-    return sorted(states, key=lambda state: state.name)
-
-
-def fingerprint(states: list[LandingFileState]) -> str:
-    """A hash of the file names, sizes and modification times."""
-    text = "\n".join(f"{s.name}\t{s.size}\t{s.mtime_ns}" for s in states)
-    return hashlib.sha256(text.encode()).hexdigest()
+    None when nothing is served, the log predates fingerprints, or the file cannot be opened
+    right now (a writer holds it).
+    """
+    if not served.exists():
+        return None
+    try:
+        with duckdb.connect(str(served), read_only=True) as con:
+            rows = con.execute(
+                "select landing_fingerprint from audit.publish_log "
+                "order by published_at desc limit 1"
+            ).fetchall()
+    except duckdb.Error:
+        return None
+    return rows[0][0] if rows else None
 
 
 @sensor(
@@ -68,7 +69,7 @@ def fingerprint(states: list[LandingFileState]) -> str:
         if settings.is_running("PORTFOLIO_SENSOR_STATUS")
         else DefaultSensorStatus.STOPPED
     ),
-    description="Builds the latest closed month when the landing files change.",
+    description="Builds the latest closed month the exports cover when the landing files change.",
 )
 def landing_files_sensor(context: SensorEvaluationContext) -> SensorResult | SkipReason:
     folder = settings.landing_dir()
@@ -80,17 +81,31 @@ def landing_files_sensor(context: SensorEvaluationContext) -> SensorResult | Ski
     if quiet_for < settle:
         return SkipReason(f"landing files changed {quiet_for:.0f} s ago; waiting for {settle} s")
     current = fingerprint(states)
-    if current == context.cursor:
-        return SkipReason("landing files unchanged")
-    partition_key = MONTHLY_PARTITIONS.get_last_partition_key()
-    if partition_key is None:
-        return SkipReason("no closed month yet")
+    built = context.cursor or published_fingerprint(settings.served_warehouse())
+    if current == built:
+        return SensorResult(
+            skip_reason="landing files unchanged since the last build", cursor=current
+        )
+    try:
+        data = landing_data_months(folder, settings.cut_off_month())
+    except LandingError as error:
+        # The run's landing step would fail the same way: say it once, then wait for a change.
+        return SensorResult(skip_reason=f"cannot read the exports: {error}", cursor=current)
+    expected = month_just_closed(settings.now(), settings.timezone())
+    plan = plan_month_end(data, expected, strict=False)
+    if plan.month is None:
+        return SensorResult(skip_reason=plan.message, cursor=current)
+    sync_month_partitions(context.instance, data.keys())
+    tags = {FINGERPRINT_TAG: current[:16]}
+    if plan.message:
+        tags[NOTE_TAG] = plan.message
+        context.log.warning(plan.message)
     return SensorResult(
         run_requests=[
             RunRequest(
-                run_key=f"{partition_key}:{current[:16]}",
-                partition_key=partition_key,
-                tags={"portfolio/landing_fingerprint": current[:16]},
+                run_key=f"{plan.key}:{current[:16]}",
+                partition_key=plan.key,
+                tags=tags,
             )
         ],
         cursor=current,

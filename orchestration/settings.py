@@ -7,8 +7,10 @@ code and the dbt profile agree on which file is meant.
 - ``PORTFOLIO_WAREHOUSE``: the served DuckDB file (warehouse/portfolio.duckdb)
 - ``PORTFOLIO_LANDING_DIR``: the landing folder (data/landing)
 - ``PORTFOLIO_DAGSTER_TARGET_DIR``: dbt manifest and per-run dbt targets (target/dagster)
-- ``PORTFOLIO_FIRST_MONTH``: first monthly partition, YYYY-MM (2023-11)
-- ``PORTFOLIO_TIMEZONE``: time zone of the partitions and the schedule (UTC)
+- ``PORTFOLIO_CUT_OFF_MONTH``: last month to build, YYYY-MM (unset: the last invoice month)
+- ``PORTFOLIO_TIMEZONE``: time zone of the month-end schedule and of "the month just closed" (UTC)
+- ``PORTFOLIO_CLOCK``: an ISO date-time to use as "now" instead of the real clock (unset), for
+  tests and for trying the month-end logic as of another day
 - ``PORTFOLIO_SCHEDULE_DAY`` / ``_HOUR`` / ``_MINUTE``: month-end run time (3, 6, 0)
 - ``PORTFOLIO_SCHEDULE_STATUS``: month-end schedule ``running`` or ``stopped`` (running)
 - ``PORTFOLIO_SENSOR_STATUS``: landing sensor ``running`` or ``stopped`` (running)
@@ -20,8 +22,9 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 #: The repository root: the dbt project directory.
 PROJECT_DIR = Path(__file__).resolve().parents[1]
@@ -29,8 +32,6 @@ PROJECT_DIR = Path(__file__).resolve().parents[1]
 DEFAULT_WAREHOUSE = "warehouse/portfolio.duckdb"
 DEFAULT_LANDING_DIR = "data/landing"
 DEFAULT_DAGSTER_TARGET_DIR = "target/dagster"
-#: First month of the demo data (`make run`: 36 months ending 2026-10).
-DEFAULT_FIRST_MONTH = "2023-11"
 
 _MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])(-01)?")
 
@@ -74,15 +75,41 @@ def parse_month(text: str, name: str = "month") -> date:
     return date(int(match.group(1)), int(match.group(2)), 1)
 
 
-def first_month() -> date:
-    """First monthly partition (``PORTFOLIO_FIRST_MONTH``, default 2023-11)."""
-    raw = os.environ.get("PORTFOLIO_FIRST_MONTH") or DEFAULT_FIRST_MONTH
-    return parse_month(raw, "PORTFOLIO_FIRST_MONTH")
+def cut_off_month() -> date | None:
+    """The last month a build covers, if finance set one (``PORTFOLIO_CUT_OFF_MONTH``).
+
+    Unset or empty: every month up to the last invoice month.
+    """
+    raw = (os.environ.get("PORTFOLIO_CUT_OFF_MONTH") or "").strip()
+    return parse_month(raw, "PORTFOLIO_CUT_OFF_MONTH") if raw else None
 
 
 def timezone() -> str:
-    """Time zone of the partition boundaries and of the schedule (``PORTFOLIO_TIMEZONE``)."""
-    return os.environ.get("PORTFOLIO_TIMEZONE") or "UTC"
+    """Time zone of the schedule and of "the month just closed" (``PORTFOLIO_TIMEZONE``)."""
+    name = os.environ.get("PORTFOLIO_TIMEZONE") or "UTC"
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingError(f"PORTFOLIO_TIMEZONE must be an IANA time zone, got {name!r}") from None
+    return name
+
+
+def now() -> datetime:
+    """The current time, timezone-aware: ``PORTFOLIO_CLOCK`` when set, else the real clock.
+
+    ``PORTFOLIO_CLOCK`` takes an ISO date or date-time (``2026-12-05`` or
+    ``2026-12-05T10:00:00+01:00``); without an offset it is UTC.
+    """
+    raw = (os.environ.get("PORTFOLIO_CLOCK") or "").strip()
+    if not raw:
+        return datetime.now(UTC)
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        raise SettingError(
+            f"PORTFOLIO_CLOCK must be an ISO date or date-time, got {raw!r}"
+        ) from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def int_setting(name: str, default: int, low: int, high: int) -> int:

@@ -5,7 +5,8 @@ BI tools read one *served* file, ``$PORTFOLIO_WAREHOUSE``. A run never opens tha
 1. **writes** into a *candidate*, a byte copy of the served file (or a new file when nothing is
    served yet), loads landing into it and builds the dbt models and Python assets there;
 2. **audits** it with the dbt data tests (asset checks) before anything is served;
-3. **publishes** it: records the run in ``audit.publish_log`` inside the candidate, checkpoints
+3. **publishes** it: records the run (with the fingerprint of the landing files it was built
+   from) in ``audit.publish_log`` inside the candidate, checkpoints
    and closes it, then swaps it into place with :func:`os.replace`, an atomic rename.
 
 A reader that holds the served file open keeps reading its snapshot (the old inode) until it
@@ -106,6 +107,7 @@ class PublishRecord:
     full_refresh: bool
     row_counts: Mapping[str, int]
     published_at: datetime
+    landing_fingerprint: str | None = None
 
 
 def wap_dir(served: Path) -> Path:
@@ -225,13 +227,20 @@ def write_publish_log(con: duckdb.DuckDBPyConnection, record: PublishRecord) -> 
             last_month date,
             full_refresh boolean not null,
             row_counts map(varchar, bigint) not null,
-            published_at timestamp not null
+            published_at timestamp not null,
+            landing_fingerprint varchar
         )
         """
     )
+    # A log written before fingerprints were recorded gains the column.
+    con.execute(
+        f"alter table {PUBLISH_LOG_SCHEMA}.{PUBLISH_LOG_TABLE} "
+        "add column if not exists landing_fingerprint varchar"
+    )
     con.execute(
         f"insert into {PUBLISH_LOG_SCHEMA}.{PUBLISH_LOG_TABLE} "
-        "values (?, ?, ?, ?, ?, map(?, ?), ?)",
+        "(run_id, job_name, first_month, last_month, full_refresh, row_counts, published_at, "
+        "landing_fingerprint) values (?, ?, ?, ?, ?, map(?, ?), ?, ?)",
         [
             record.run_id,
             record.job_name,
@@ -241,8 +250,20 @@ def write_publish_log(con: duckdb.DuckDBPyConnection, record: PublishRecord) -> 
             list(record.row_counts),
             list(record.row_counts.values()),
             record.published_at.astimezone(UTC).replace(tzinfo=None),
+            record.landing_fingerprint,
         ],
     )
+
+
+def latest_landing_fingerprint(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The landing fingerprint of the warehouse's latest load (``landing.load_log``), if any."""
+    try:
+        rows = con.execute(
+            "select landing_fingerprint from landing.load_log order by loaded_at desc limit 1"
+        ).fetchall()
+    except duckdb.CatalogException:
+        return None
+    return rows[0][0] if rows else None
 
 
 def record_publish(
@@ -270,6 +291,7 @@ def record_publish(
             full_refresh=full_refresh,
             row_counts=count_rows(con),
             published_at=datetime.now(UTC),
+            landing_fingerprint=latest_landing_fingerprint(con),
         )
         write_publish_log(con, record)
         con.execute("checkpoint")

@@ -27,6 +27,7 @@ from dagster_dbt import (
 )
 from pydantic import Field
 
+from orchestration import settings
 from orchestration.assets.landing import landing_asset_key
 from orchestration.landing import LANDING_SCHEMA
 from orchestration.partitions import dbt_month_vars, partition_months
@@ -117,7 +118,8 @@ def build_dbt_assets(project: DbtProject) -> AssetsDefinition:
     ) -> Iterator[Any]:
         """``dbt build`` of the run's months into the run's candidate."""
         first, last = partition_months(context.partition_key_range)
-        args = ["build", "--vars", json.dumps(dbt_month_vars(first, last))]
+        month_vars = dbt_month_vars(first, last, settings.cut_off_month())
+        args = ["build", "--vars", json.dumps(month_vars)]
         if config.full_refresh:
             args.append("--full-refresh")
         with warehouse.dbt_environment(context) as target_path:

@@ -7,6 +7,12 @@ the landing contract and loads the folder (orchestration/landing.py). The dbt so
 ``landing.<table>`` map to the same keys (assets/dbt.py), so lineage runs from the files to the
 marts. The files are not monthly: every partition run reloads the whole folder, and the
 partition range only says which months dbt rebuilds afterwards.
+
+After loading, the step reads the invoice months of what it loaded (orchestration/months.py),
+registers them as the month partitions, and stops the run — before dbt, so nothing is
+published — when the run asks for a month after the last month of the exports (or the
+cut-off): building it would publish a month without its data. An absent optional table is
+logged with the marts it leaves empty.
 """
 
 import json
@@ -22,9 +28,18 @@ from dagster import (
     multi_asset,
 )
 
-from orchestration.landing import LANDING_SCHEMA, LANDING_TABLES, find_landing_file, load_landing
+from orchestration import settings
+from orchestration.landing import LANDING_SCHEMA, LANDING_TABLES, load_landing
+from orchestration.month_end import NOTE_TAG
+from orchestration.months import data_months
+from orchestration.partitions import partition_months, sync_month_partitions
 from orchestration.project import DBT_PROJECT
 from orchestration.resources import CANDIDATE_WRITER, WarehouseResource
+
+
+class ExportsDoNotReachError(RuntimeError):
+    """The run asks for a month the landing data does not cover."""
+
 
 LANDING_GROUP = "landing"
 
@@ -50,7 +65,7 @@ LANDING_SOURCE_TABLES = landing_source_tables(DBT_PROJECT.manifest_path)
 
 def _description(table: str) -> str:
     if table in LANDING_TABLES:
-        return f"landing.{table}: the `{table}` export file, required columns as text."
+        return f"landing.{table}: the `{table}` export file, contract columns as text."
     return f"landing.{table}: written by the landing loader (orchestration/landing.py)."
 
 
@@ -72,8 +87,11 @@ def landing_tables(
 ) -> Iterator[MaterializeResult]:
     """Check the landing contract and load every table into the run's candidate."""
     landing_dir = warehouse.landing
+    note = context.run.tags.get(NOTE_TAG)
+    if note:
+        context.log.warning(note)
     with warehouse.connect(context) as con:
-        load_landing(con, landing_dir)
+        loads = {load.table: load for load in load_landing(con, landing_dir)}
         written = {
             row[0]
             for row in con.execute(
@@ -89,10 +107,25 @@ def landing_tables(
             table: con.execute(f'select count(*) from {LANDING_SCHEMA}."{table}"').fetchone()[0]
             for table in LANDING_SOURCE_TABLES
         }
+        data = data_months(con, f"{LANDING_SCHEMA}.invoice_lines", settings.cut_off_month())
+    for load in loads.values():
+        if not load.is_present:
+            context.log.warning(f"landing.{load.table}: {load.note}")
+    first, last = partition_months(context.partition_key_range)
+    if data is None or data.is_empty or not (data.covers(first) and data.covers(last)):
+        found = "no usable invoice_date" if data is None else data.describe()
+        span = f"{first:%Y-%m}" if first == last else f"{first:%Y-%m}..{last:%Y-%m}"
+        raise ExportsDoNotReachError(
+            f"the run asks for {span} but the exports in {landing_dir} do not cover it "
+            f"({found}); nothing is published"
+        )
+    sync_month_partitions(context.instance, data.keys())
+    context.log.info(f"{landing_dir}: {data.describe()}")
     for table, rows in counts.items():
         metadata = {"dagster/row_count": MetadataValue.int(rows)}
-        if table in LANDING_TABLES:
-            path = find_landing_file(landing_dir, table).path
-            metadata["file"] = MetadataValue.path(str(path))
+        load = loads.get(table)
+        if load is not None:
+            metadata["file"] = MetadataValue.text(str(load.path) if load.path else "absent")
+            if load.note:
+                metadata["note"] = MetadataValue.text(load.note)
         yield MaterializeResult(asset_key=landing_asset_key(table), metadata=metadata)
-    context.log.info(f"loaded {len(LANDING_TABLES)} landing files from {landing_dir}")
