@@ -20,7 +20,7 @@ BIN_DIR = Path(sys.executable).parent
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
 
-#: The demo data of these tests: 14 months ending 2026-10 (first partition month 2023-11).
+#: The demo data of these tests: 14 months ending 2026-10.
 DEMO_FIRST_MONTH = "2025-09-01"
 DEMO_LAST_MONTH = "2026-10-01"
 
@@ -99,15 +99,37 @@ def demo_landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return generate_landing(tmp_path_factory.mktemp("landing"))
 
 
+def instance_with_months(first: str, last: str):
+    """An ephemeral Dagster instance with the month partitions ``first``..``last`` registered.
+
+    The command line, schedule and sensor register the data's months before a run; a test
+    that launches a run directly does it here.
+    """
+    from dagster import DagsterInstance
+
+    from orchestration.months import month_key, month_range
+    from orchestration.partitions import partition_month, sync_month_partitions
+
+    instance = DagsterInstance.ephemeral()
+    months = month_range(partition_month(first), partition_month(last))
+    sync_month_partitions(instance, [month_key(month) for month in months])
+    return instance
+
+
 def run_portfolio_job(
-    first: str, last: str, *, full_refresh: bool = False, raise_on_error: bool = True
+    first: str,
+    last: str,
+    *,
+    full_refresh: bool = False,
+    raise_on_error: bool = True,
+    registered: tuple[str, str] = (DEMO_FIRST_MONTH, DEMO_LAST_MONTH),
 ):
     """Execute ``portfolio_job`` in process for the months ``first``..``last`` (partition keys).
 
-    The resources are the code location's own: they read ``PORTFOLIO_WAREHOUSE`` and
+    ``registered`` are the first and last month partitions registered beforehand (the demo's
+    months). The resources are the code location's own: they read ``PORTFOLIO_WAREHOUSE`` and
     ``PORTFOLIO_LANDING_DIR`` when the run executes, so tests set those.
     """
-    from dagster import DagsterInstance
 
     from orchestration.assets.dbt import full_refresh_run_config
     from orchestration.definitions import defs
@@ -115,7 +137,7 @@ def run_portfolio_job(
 
     job = defs.resolve_job_def(PORTFOLIO_JOB_NAME)
     return job.execute_in_process(
-        instance=DagsterInstance.ephemeral(),
+        instance=instance_with_months(*registered),
         tags={RANGE_START_TAG: first, RANGE_END_TAG: last},
         run_config=full_refresh_run_config() if full_refresh else None,
         raise_on_error=raise_on_error,

@@ -4,24 +4,29 @@ import importlib
 import os
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
 import pytest
 from dagster import (
     AssetKey,
     BackfillPolicy,
     DagsterInstance,
+    DynamicPartitionsDefinition,
     RunRequest,
     build_schedule_context,
     build_sensor_context,
+    instance_for_test,
 )
 
 from orchestration.assets.landing import landing_asset_key
 from orchestration.definitions import defs
 from orchestration.jobs import PORTFOLIO_JOB_NAME
 from orchestration.landing import LANDING_TABLES
-from orchestration.partitions import MONTHLY_PARTITIONS
+from orchestration.partitions import MONTHLY_PARTITIONS, PARTITIONS_NAME
 from orchestration.project import manifest_is_stale
 from orchestration.resources import PUBLISH_LOG_KEY
 from tests.orchestration.conftest import BIN_DIR, PROJECT_DIR
@@ -86,7 +91,9 @@ def test_the_job_covers_every_asset_on_monthly_single_run_partitions() -> None:
         node = ASSET_GRAPH.get(key)
         assert node.partitions_def == MONTHLY_PARTITIONS, key
         assert node.backfill_policy == BackfillPolicy.single_run(), key
-    assert MONTHLY_PARTITIONS.get_first_partition_key() == "2023-11-01"
+    # The months are the data's: no partition exists before something registers them.
+    assert isinstance(MONTHLY_PARTITIONS, DynamicPartitionsDefinition)
+    assert MONTHLY_PARTITIONS.name == PARTITIONS_NAME
 
 
 def test_publish_runs_after_every_other_asset() -> None:
@@ -94,16 +101,89 @@ def test_publish_runs_after_every_other_asset() -> None:
     assert set(ancestors) == ASSET_GRAPH.materializable_asset_keys - {PUBLISH_LOG_KEY}
 
 
-def test_month_end_schedule_builds_the_month_just_closed() -> None:
+@pytest.fixture
+def stack() -> Iterator[ExitStack]:
+    with ExitStack() as stack:
+        yield stack
+
+
+def write_invoice_months(folder: Path, *dates: str) -> None:
+    """An invoice_lines file with one line per date (all the schedule and sensor read)."""
+    lines = ["invoice_line_id,invoice_date"] + [f"L{i},{d}" for i, d in enumerate(dates)]
+    (folder / "invoice_lines.csv").write_text("\n".join(lines) + "\n")
+
+
+def evaluate_schedule(when: datetime, instance: DagsterInstance):
+    schedule = defs.resolve_schedule_def("month_end_schedule")
+    with build_schedule_context(
+        instance=instance, scheduled_execution_time=when, repository_def=defs.get_repository_def()
+    ) as context:
+        return schedule.evaluate_tick(context)
+
+
+def registered_months(instance: DagsterInstance) -> list[str]:
+    return list(instance.get_dynamic_partitions(PARTITIONS_NAME))
+
+
+def test_month_end_schedule_builds_the_month_just_closed_once_the_exports_reach_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stack: ExitStack
+) -> None:
     schedule = defs.resolve_schedule_def("month_end_schedule")
     assert schedule.cron_schedule == "0 6 3 * *"
     assert schedule.execution_timezone == "UTC"
+    monkeypatch.setenv("PORTFOLIO_LANDING_DIR", str(tmp_path))
+    monkeypatch.delenv("PORTFOLIO_CUT_OFF_MONTH", raising=False)
+    instance = stack.enter_context(instance_for_test())
     tick = datetime(2026, 12, 3, 6, 0, tzinfo=UTC)
-    with build_schedule_context(
-        scheduled_execution_time=tick, repository_def=defs.get_repository_def()
-    ) as context:
-        requests = schedule.evaluate_tick(context).run_requests
-    assert [r.partition_key for r in requests] == ["2026-11-01"]
+
+    # Exports ending in October: the November month-end is skipped, saying why in one line.
+    write_invoice_months(tmp_path, "2026-08-31", "2026-09-15", "2026-10-01")
+    result = evaluate_schedule(tick, instance)
+    assert not result.run_requests
+    assert result.skip_message == (
+        "month-end 2026-11 not built: the exports end at 2026-10 (last invoice month); "
+        "nothing was published"
+    )
+    assert registered_months(instance) == []
+
+    # November's invoices land: the tick builds 2026-11 and registers the data's months.
+    write_invoice_months(tmp_path, "2026-08-31", "2026-10-01", "2026-11-30", "2026-12-01")
+    [request] = evaluate_schedule(tick, instance).run_requests
+    assert request.partition_key == "2026-11-01"
+    assert registered_months(instance) == [
+        "2026-08-01",
+        "2026-09-01",
+        "2026-10-01",
+        "2026-11-01",
+        "2026-12-01",
+    ]
+
+    # A cut-off before the month just closed is named as the reason.
+    monkeypatch.setenv("PORTFOLIO_CUT_OFF_MONTH", "2026-10")
+    result = evaluate_schedule(tick, instance)
+    assert not result.run_requests
+    assert "the cut-off month is 2026-10" in result.skip_message
+
+
+def test_month_end_schedule_on_1_january_builds_december(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stack: ExitStack
+) -> None:
+    monkeypatch.setenv("PORTFOLIO_LANDING_DIR", str(tmp_path))
+    write_invoice_months(tmp_path, "2025-06-30", "2026-12-31")
+    [request] = evaluate_schedule(
+        datetime(2027, 1, 1, 0, 0, tzinfo=UTC), stack.enter_context(instance_for_test())
+    ).run_requests
+    assert request.partition_key == "2026-12-01"
+
+
+def test_a_history_that_ended_years_ago_is_never_a_month_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stack: ExitStack
+) -> None:
+    monkeypatch.setenv("PORTFOLIO_LANDING_DIR", str(tmp_path))
+    write_invoice_months(tmp_path, "2010-12-01", "2011-12-09")
+    instance = stack.enter_context(instance_for_test())
+    result = evaluate_schedule(datetime(2026, 12, 3, 6, 0, tzinfo=UTC), instance)
+    assert "month-end 2026-11 not built: the exports end at 2011-12" in result.skip_message
 
 
 def test_schedule_time_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -112,9 +192,11 @@ def test_schedule_time_comes_from_the_environment(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("PORTFOLIO_SCHEDULE_DAY", "5")
     monkeypatch.setenv("PORTFOLIO_SCHEDULE_HOUR", "7")
     monkeypatch.setenv("PORTFOLIO_SCHEDULE_MINUTE", "30")
+    monkeypatch.setenv("PORTFOLIO_TIMEZONE", "Europe/Berlin")
     try:
         schedule = importlib.reload(schedules).month_end_schedule
-        assert (schedule.day_of_month, schedule.hour_of_day, schedule.minute_of_hour) == (5, 7, 30)
+        assert schedule.cron_schedule == "30 7 5 * *"
+        assert schedule.execution_timezone == "Europe/Berlin"
         monkeypatch.setenv("PORTFOLIO_SCHEDULE_DAY", "31")
         with pytest.raises(ValueError, match="PORTFOLIO_SCHEDULE_DAY must be between 1 and 28"):
             importlib.reload(schedules)
@@ -123,40 +205,103 @@ def test_schedule_time_comes_from_the_environment(monkeypatch: pytest.MonkeyPatc
         importlib.reload(schedules)
 
 
-def test_landing_sensor_requests_the_latest_closed_month_once_per_file_set(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_landing_sensor_builds_the_latest_closed_month_once_per_file_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stack: ExitStack
 ) -> None:
     sensor = defs.resolve_sensor_def("landing_files_sensor")
-    monkeypatch.setenv("PORTFOLIO_LANDING_DIR", str(tmp_path))
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    monkeypatch.setenv("PORTFOLIO_LANDING_DIR", str(landing))
+    monkeypatch.setenv("PORTFOLIO_WAREHOUSE", str(tmp_path / "none.duckdb"))
     monkeypatch.setenv("PORTFOLIO_SENSOR_SETTLE", "60")
-    instance = DagsterInstance.ephemeral()
+    monkeypatch.setenv("PORTFOLIO_CLOCK", "2026-12-01T00:30:00")
+    instance = stack.enter_context(instance_for_test())
 
     def evaluate(cursor: str | None):
         with build_sensor_context(
-            instance=instance, cursor=cursor, repository_def=defs.get_repository_def()
+            instance=instance,
+            instance_ref=instance.get_ref(),
+            cursor=cursor,
+            repository_def=defs.get_repository_def(),
         ) as context:
             return sensor.evaluate_tick(context)
 
-    assert evaluate(None).skip_message.startswith("no landing files")
-    for table in LANDING_TABLES:
-        (tmp_path / f"{table}.csv").write_text("x\n")
-    assert "waiting" in evaluate(None).skip_message  # written just now: not settled
-    old = time.time() - 3600
-    for path in tmp_path.iterdir():
-        os.utime(path, (old, old))
+    def settle() -> None:
+        old = time.time() - 3600
+        for path in landing.iterdir():
+            os.utime(path, (old, old))
 
+    assert evaluate(None).skip_message.startswith("no landing files")
+    # Exports taken on 1 December hold a line of that day: December is not built.
+    write_invoice_months(landing, "2026-01-05", "2026-11-30", "2026-12-01")
+    assert "waiting" in evaluate(None).skip_message  # written just now: not settled
+    settle()
     first = evaluate(None)
     [request] = first.run_requests
     assert isinstance(request, RunRequest)
-    assert request.partition_key == MONTHLY_PARTITIONS.get_last_partition_key()
-    assert evaluate(first.cursor).skip_message == "landing files unchanged"
+    assert request.partition_key == "2026-11-01"
+    assert "portfolio/note" not in request.tags
+    assert registered_months(instance)[0] == "2026-01-01"
+    assert registered_months(instance)[-1] == "2026-12-01"
+    assert evaluate(first.cursor).skip_message == "landing files unchanged since the last build"
 
-    (tmp_path / "invoice_lines.csv").write_text("x\ny\n")
-    os.utime(tmp_path / "invoice_lines.csv", (old + 10, old + 10))
+    # New files that end in October: the run builds October and says why in one line.
+    write_invoice_months(landing, "2026-01-05", "2026-10-31")
+    settle()
     second = evaluate(first.cursor)
     [request_2] = second.run_requests
+    assert request_2.partition_key == "2026-10-01"
     assert request_2.run_key != request.run_key
-    assert second.cursor != first.cursor
+    assert request_2.tags["portfolio/note"] == (
+        "exports do not reach the month just closed 2026-11: the exports end at 2026-10 "
+        "(last invoice month); building 2026-10"
+    )
+    assert registered_months(instance)[-1] == "2026-10-01"
+
+
+def test_landing_sensor_launches_nothing_for_the_files_the_served_warehouse_was_built_from(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stack: ExitStack
+) -> None:
+    """`make dev` on a built warehouse: the sensor's first tick finds nothing new to build."""
+    from orchestration.landing import fingerprint, landing_file_states
+    from orchestration.warehouse import PublishRecord, write_publish_log
+
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    write_invoice_months(landing, "2026-01-05", "2026-10-31")
+    old = time.time() - 3600
+    os.utime(landing / "invoice_lines.csv", (old, old))
+    served = tmp_path / "portfolio.duckdb"
+    with duckdb.connect(str(served)) as con:
+        write_publish_log(
+            con,
+            PublishRecord(
+                run_id="r1",
+                job_name=PORTFOLIO_JOB_NAME,
+                first_month=None,
+                last_month=None,
+                full_refresh=True,
+                row_counts={},
+                published_at=datetime(2026, 11, 2, tzinfo=UTC),
+                landing_fingerprint=fingerprint(landing_file_states(landing)),
+            ),
+        )
+    monkeypatch.setenv("PORTFOLIO_LANDING_DIR", str(landing))
+    monkeypatch.setenv("PORTFOLIO_WAREHOUSE", str(served))
+    sensor = defs.resolve_sensor_def("landing_files_sensor")
+    instance = stack.enter_context(instance_for_test())
+    with build_sensor_context(
+        instance=instance, instance_ref=instance.get_ref(), repository_def=defs.get_repository_def()
+    ) as context:
+        result = sensor.evaluate_tick(context)
+    assert not result.run_requests
+    assert result.skip_message == "landing files unchanged since the last build"
+    # A changed file is built.
+    os.utime(landing / "invoice_lines.csv", (old + 1, old + 1))
+    with build_sensor_context(
+        instance=instance, instance_ref=instance.get_ref(), repository_def=defs.get_repository_def()
+    ) as context:
+        assert len(sensor.evaluate_tick(context).run_requests) == 1
 
 
 def test_manifest_staleness(tmp_path: Path) -> None:

@@ -9,7 +9,6 @@ from dagster import (
     AssetCheckResult,
     AssetCheckSpec,
     AssetExecutionContext,
-    DagsterInstance,
     MaterializeResult,
     asset,
     materialize,
@@ -17,7 +16,7 @@ from dagster import (
 
 from orchestration.assets.publish import build_publish_asset
 from orchestration.resources import CANDIDATE_WRITER, WarehouseResource
-from tests.orchestration.conftest import publish_log
+from tests.orchestration.conftest import instance_with_months, publish_log
 
 
 def build_scores(check_passes: bool):
@@ -54,7 +53,7 @@ def run(served: Path, check_passes: bool):
         [scores, build_publish_asset([scores])],
         resources={"warehouse": WarehouseResource(served_path=str(served))},
         partition_key="2026-10-01",
-        instance=DagsterInstance.ephemeral(),
+        instance=instance_with_months("2026-10-01", "2026-10-01"),
         raise_on_error=False,
     )
 

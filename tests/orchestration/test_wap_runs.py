@@ -21,6 +21,7 @@ from tests.orchestration.conftest import (
     PROJECT_DIR,
     RANGE_END_TAG,
     RANGE_START_TAG,
+    instance_with_months,
     parse_manifest,
     publish_log,
     run_portfolio_job,
@@ -118,7 +119,7 @@ def test_a_reader_keeps_its_snapshot_and_never_blocks_the_build(
 def test_a_failing_data_test_publishes_nothing(
     tmp_path: Path, served: Path, demo_landing: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from dagster import AssetCheckSeverity, DagsterInstance, materialize
+    from dagster import AssetCheckSeverity, materialize
     from dagster_dbt import DbtCliResource, DbtProject
 
     from orchestration.assets.dbt import build_dbt_assets
@@ -153,7 +154,7 @@ def test_a_failing_data_test_publishes_nothing(
     served_before = sha256(served)
     dbt_assets = build_dbt_assets(project)
     upstream = [landing_tables, dbt_assets]
-    instance = DagsterInstance.ephemeral()
+    instance = instance_with_months(DEMO_FIRST_MONTH, DEMO_LAST_MONTH)
     result = materialize(
         [*upstream, build_publish_asset(upstream)],
         resources={

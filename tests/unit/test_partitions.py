@@ -1,19 +1,19 @@
 """Partition keys to dbt vars, settings from the environment, landing file fingerprints."""
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from dagster import PartitionKeyRange
 
 from orchestration import settings
+from orchestration.landing import LandingFileState, fingerprint, landing_file_states
 from orchestration.partitions import (
     dbt_month_vars,
     month_count,
     partition_month,
     partition_months,
 )
-from orchestration.sensors import LandingFileState, fingerprint, landing_file_states
 
 
 def test_partition_keys_are_first_of_month_dates() -> None:
@@ -59,14 +59,33 @@ def test_month_count_is_inclusive() -> None:
     assert month_count(date(2026, 10, 1), date(2026, 10, 1)) == 1
 
 
-def test_first_month_setting(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("PORTFOLIO_FIRST_MONTH", raising=False)
-    assert settings.first_month() == date(2023, 11, 1)  # the demo data's first month
-    monkeypatch.setenv("PORTFOLIO_FIRST_MONTH", "2024-02")
-    assert settings.first_month() == date(2024, 2, 1)
-    monkeypatch.setenv("PORTFOLIO_FIRST_MONTH", "2024-02-15")
-    with pytest.raises(settings.SettingError, match="PORTFOLIO_FIRST_MONTH"):
-        settings.first_month()
+def test_cut_off_and_clock_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PORTFOLIO_CUT_OFF_MONTH", raising=False)
+    assert settings.cut_off_month() is None
+    monkeypatch.setenv("PORTFOLIO_CUT_OFF_MONTH", "2011-09")
+    assert settings.cut_off_month() == date(2011, 9, 1)
+    monkeypatch.setenv("PORTFOLIO_CUT_OFF_MONTH", "2011-09-15")
+    with pytest.raises(settings.SettingError, match="PORTFOLIO_CUT_OFF_MONTH"):
+        settings.cut_off_month()
+    monkeypatch.setenv("PORTFOLIO_CLOCK", "2027-01-01")
+    assert settings.now() == datetime(2027, 1, 1, tzinfo=UTC)
+    monkeypatch.setenv("PORTFOLIO_CLOCK", "2026-12-01T00:30:00+01:00")
+    assert settings.now().utcoffset() == timedelta(hours=1)
+    monkeypatch.setenv("PORTFOLIO_CLOCK", "tomorrow")
+    with pytest.raises(settings.SettingError, match="PORTFOLIO_CLOCK"):
+        settings.now()
+    monkeypatch.delenv("PORTFOLIO_CLOCK")
+    assert abs((settings.now() - datetime.now(UTC)).total_seconds()) < 60
+    monkeypatch.setenv("PORTFOLIO_TIMEZONE", "Mars/Olympus")
+    with pytest.raises(settings.SettingError, match="PORTFOLIO_TIMEZONE"):
+        settings.timezone()
+
+
+def test_dbt_vars_carry_the_cut_off_month() -> None:
+    assert dbt_month_vars(date(2011, 9, 1), date(2011, 9, 1), date(2011, 9, 1)) == {
+        "as_of_month": "2011-09",
+        "cut_off_month": "2011-09",
+    }
 
 
 def test_integer_and_status_settings(monkeypatch: pytest.MonkeyPatch) -> None:
