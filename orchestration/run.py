@@ -46,7 +46,7 @@ from dagster import (
 )
 
 from orchestration import settings
-from orchestration.landing import LandingError
+from orchestration.landing import OPTIONAL_TABLES, LandingError, check_landing
 from orchestration.month_end import NOTE_TAG, plan_month_end
 from orchestration.months import (
     DataMonths,
@@ -250,6 +250,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         landing = settings.landing_dir()
+        present = check_landing(landing)
         data = landing_data_months(landing, settings.cut_off_month())
         expected = month_just_closed(settings.now(), settings.timezone())
     except (settings.SettingError, LandingError) as error:
@@ -267,6 +268,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"==> portfolio_job: {n} month(s) {span}, assets '{args.select}'{refresh}")
     print(f"    landing:   {landing} ({data.describe()})")
     print(f"    warehouse: {served}")
+    for table, meaning in OPTIONAL_TABLES.items():
+        if table not in present:
+            print(f"    absent:    {table}: read as empty; {meaning}")
     if note:
         print(f"    note:      {note}")
     sys.stdout.flush()

@@ -47,7 +47,22 @@ def latest_summary(con: duckdb.DuckDBPyConnection) -> dict[str, object] | None:
     (summary["months"],) = con.execute(
         "select count(*) from marts.portfolio_concentration"
     ).fetchone()
+    (summary["first_month"],) = con.execute(
+        "select min(as_of_month) from marts.portfolio_concentration"
+    ).fetchone()
+    summary["absent_tables"] = absent_tables(con)
     return summary
+
+
+def absent_tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    """(table, note) of every optional landing table the last build read as absent."""
+    try:
+        return con.execute(
+            "select source_table, note from audit.data_quality_summary "
+            "where outcome = 'file_absent' order by source_table"
+        ).fetchall()
+    except duckdb.Error:  # a warehouse built before absent tables were reported
+        return []
 
 
 def format_summary(warehouse: Path, summary: dict[str, object] | None) -> str:
@@ -58,13 +73,17 @@ def format_summary(warehouse: Path, summary: dict[str, object] | None) -> str:
         return "\n".join(lines)
     hhi = summary["hhi"]
     lines += [
-        f"months built:            {summary['months']}",
+        f"months built:            {summary['months']} "
+        f"({summary['first_month']:%Y-%m}..{summary['as_of_month']:%Y-%m})",
         f"latest as_of_month:      {summary['as_of_month']:%Y-%m}",
         f"active customers:        {summary['active_customers']:,}",
         f"TTM revenue:             {summary['revenue_ttm']:,.2f}",
         f"HHI:                     {hhi:,.0f}" if hhi is not None else "HHI:                     -",
         f"customers to reach 80 %: {summary['pareto_80_customer_count']}",
         f"concentration warning:   {'yes' if summary['has_concentration_warning'] else 'no'}",
+    ]
+    lines += [
+        f"absent table:            {table} ({note})" for table, note in summary["absent_tables"]
     ]
     return "\n".join(lines)
 
