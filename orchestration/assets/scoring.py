@@ -2,11 +2,19 @@
 
 Four assets, one table each in the ``scoring`` schema of the run's candidate warehouse (group
 ``scoring``), downstream of the dbt marts they read. Each calls a pure function of
-``orchestration.scoring.pipeline`` with the candidate's connection and the **last month of the
-run's partition range** as ``as_of_month``: the models read the marts up to that month only, and
-the table holds that month's snapshot. What was fitted and how well (sBG parameters per segment,
-holdout AUC against the naive baseline, cross-sell hit rate against popularity) is the
-materialisation's metadata, with ``beats_baseline`` where a baseline exists.
+``orchestration.scoring.pipeline`` with the candidate's connection and the month to score: the
+latest month the run built, i.e. the **last month of the run's partition range**, or the latest
+``as_of_month`` of ``marts.portfolio_concentration`` when that is earlier (the data ends before
+the month asked for). The models read the marts up to that month only.
+
+The tables keep one snapshot per ``as_of_month``: a run replaces its month's rows and keeps the
+others, except a full-refresh run (run config ``full_refresh``, orchestration/assets/dbt.py),
+which empties the tables first because the rebuilt marts may have changed history. A month
+without marts rows writes no rows and does not fail the run; the metadata's ``note`` says why.
+What was fitted and how well (sBG parameters per segment, holdout AUC against the naive
+baseline, cross-sell hit rate against popularity) is the materialisation's metadata, with
+``as_of_month`` (the month scored), ``partition_month``, ``keep_history``, ``note`` and
+``beats_baseline`` where a baseline exists.
 
 They take ``**CANDIDATE_WRITER`` (monthly partitions, the ``duckdb_writer`` pool, one candidate
 writer at a time), so the publish step serves them together with the marts of the same run.
@@ -24,17 +32,20 @@ from dagster import (
 )
 from dagster_dbt import get_asset_key_for_model
 
-from orchestration.assets.dbt import dbt_models
+from orchestration.assets.dbt import dbt_models, is_full_refresh
 from orchestration.partitions import partition_months
 from orchestration.resources import CANDIDATE_WRITER, WarehouseResource
-from orchestration.scoring import pipeline
+from orchestration.scoring import features, pipeline
 
 SCORING_GROUP = "scoring"
+#: The mart that says which months were built (one row per month); every asset reads it.
+MONTHS_MART = "portfolio_concentration"
 
 
 def mart_keys(*models: str) -> list[AssetKey]:
-    """Asset keys of dbt models (with their custom schema), from the dbt assets."""
-    return [get_asset_key_for_model([dbt_models], model) for model in models]
+    """Asset keys of dbt models (with their custom schema), from the dbt assets, and of
+    :data:`MONTHS_MART`, which every scoring asset reads to choose its month."""
+    return [get_asset_key_for_model([dbt_models], model) for model in (*models, MONTHS_MART)]
 
 
 def scoring_key(table: str) -> AssetKey:
@@ -67,12 +78,21 @@ def _materialize(
     warehouse: WarehouseResource,
     writer: Callable[..., dict[str, Any]],
 ) -> MaterializeResult:
-    _, as_of_month = partition_months(context.partition_key_range)
+    _, last = partition_months(context.partition_key_range)
+    keep_history = not is_full_refresh(context.run.run_config)
     with warehouse.connect(context) as con:
-        meta = writer(con, as_of_month)
-    context.log.info(
-        f"{context.asset_key.to_user_string()}: {meta['row_count']} rows as of {as_of_month:%Y-%m}"
-    )
+        # Marts that were built for no month at all: score the partition's month, which then
+        # gets no rows and a note.
+        as_of_month = features.latest_as_of_month(con, up_to=last) or last
+        meta = writer(con, as_of_month, keep_history=keep_history)
+    meta = {**meta, "partition_month": last.isoformat(), "keep_history": keep_history}
+    message = f"{context.asset_key.to_user_string()}: {meta['row_count']} rows as of "
+    message += f"{as_of_month:%Y-%m} (partition {last:%Y-%m})"
+    if not keep_history:
+        message += ", other months' snapshots removed (full refresh)"
+    if meta.get("note"):
+        message += f"; {meta['note']}"
+    context.log.info(message)
     return MaterializeResult(metadata=to_metadata(meta))
 
 

@@ -39,7 +39,8 @@ non-churners: then there is nothing to rank, and the metadata says so.
 Scores
 ------
 The model is then refitted on every row whose outcome is known (as_of_months ``<= T - 3``;
-``trained_through_month`` = ``T - 3``) and scores the customers with MRR at ``T``.
+``trained_through_month`` = ``T - 3``) and scores the customers with MRR at ``T``: the snapshot
+of ``T`` in ``scoring.churn_risk_scores`` (one row per as_of_month and customer).
 ``risk_band``: ``high`` when the probability is at least twice the training churn rate,
 ``medium`` when above it, ``low`` otherwise. ``model_version`` is a hash of the features, the
 parameters and the training window, so it changes when any of them does.

@@ -18,7 +18,8 @@ by only one is not modelled: its propensity is its penetration rate.
 
 ``expected_revenue = propensity * avg_revenue_per_owner`` (ARPO from
 ``marts.offering_penetration``: TTM revenue per owner, so an expected yearly revenue). The top 3
-candidates by propensity (ties: offering_id) are written, ``rank`` 1..3.
+candidates by propensity (ties: offering_id) are written, ``rank`` 1..3, as the snapshot of
+``as_of_month`` in ``scoring.cross_sell_recommendations``.
 
 Evaluation (hit rate)
 ---------------------

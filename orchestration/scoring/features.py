@@ -14,8 +14,13 @@ file (read-only) and the scoring assets against a run's candidate::
 No function reads a month after the ``as_of_month`` (or ``through_month``) it is given, so a model
 fitted on what they return as of a past month sees exactly what was known then.
 
-Month conventions follow DOMAIN.md: a month is the DATE of its first day; MRR is measured on the
+Month conventions are the marts': a month is the DATE of its first day; MRR is measured on the
 month's last day (``marts.mrr_movements``); TTM figures cover ``as_of_month - 11 .. as_of_month``.
+
+A month can have nothing to score: no active customer then, a month outside the range the marts
+were built for, or empty marts (an export without invoices or agreements). The readers of one
+month refuse such a month (``ValueError``); :func:`missing_month_reason` says beforehand why a
+month has nothing, so the writers of ``pipeline.py`` can write no rows for it instead of failing.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ __all__ = [
     "customer_profiles",
     "first_as_of_month",
     "latest_as_of_month",
+    "missing_month_reason",
     "month_add",
     "months_between",
     "offering_catalogue",
@@ -57,16 +63,24 @@ def _as_date(value: object) -> date:
     return pd.Timestamp(value).date()
 
 
-def latest_as_of_month(con: duckdb.DuckDBPyConnection) -> date:
-    """The latest ``as_of_month`` of ``marts.customer_classification``.
+def latest_as_of_month(con: duckdb.DuckDBPyConnection, up_to: date | None = None) -> date | None:
+    """The latest month the marts were built for, no later than ``up_to``.
 
-    Raises:
-        ValueError: the mart is empty (nothing was built).
+    The latest ``as_of_month`` of ``marts.portfolio_concentration``, which has a row for every
+    month of the month spine (with or without active customers), capped at ``up_to`` when that
+    is earlier: ``min(up_to, latest)``. The month asked for is returned even when the marts hold
+    no row for it (a gap): :func:`missing_month_reason` says so. None when the mart has no row
+    at all (nothing built, or an export without invoices).
+
+    With marts built for 2024-01 .. 2026-08, ``up_to`` 2026-10-01 gives 2026-08-01 (the data
+    ends before the month asked for), ``up_to`` 2026-05-01 gives 2026-05-01 and no ``up_to``
+    gives 2026-08-01.
     """
-    (month,) = con.execute("select max(as_of_month) from marts.customer_classification").fetchone()
+    (month,) = con.execute("select max(as_of_month) from marts.portfolio_concentration").fetchone()
     if month is None:
-        raise ValueError("marts.customer_classification is empty: build the marts first")
-    return _as_date(month)
+        return None
+    latest = _as_date(month)
+    return latest if up_to is None else min(latest, _as_date(up_to))
 
 
 def first_as_of_month(con: duckdb.DuckDBPyConnection) -> date:
@@ -82,10 +96,54 @@ def first_as_of_month(con: duckdb.DuckDBPyConnection) -> date:
     return _as_date(month)
 
 
-def _check_month(con: duckdb.DuckDBPyConnection, month: date) -> date:
+def _first_day(month: date) -> date:
     month = _as_date(month)
     if month.day != 1:
         raise ValueError(f"a month is the first day of the month, got {month}")
+    return month
+
+
+def missing_month_reason(con: duckdb.DuckDBPyConnection, as_of_month: date) -> str | None:
+    """Why the marts hold nothing to score at ``as_of_month``; None when they do.
+
+    A month has something to score when ``marts.customer_classification`` has rows for it (its
+    active customers, those with TTM revenue). Otherwise the reason names the case: the mart is
+    empty, the month is before or after the months with active customers, or none was active
+    then.
+
+    Raises:
+        ValueError: ``as_of_month`` is not the first day of a month.
+    """
+    month = _first_day(as_of_month)
+    first, last, found = con.execute(
+        """
+        select min(as_of_month), max(as_of_month), count(*) filter (where as_of_month = $month)
+        from marts.customer_classification
+        """,
+        {"month": month},
+    ).fetchone()
+    if found:
+        return None
+    if first is None:
+        return (
+            "marts.customer_classification is empty: no customer has TTM revenue in any month "
+            "(no invoice data)"
+        )
+    if month > _as_date(last):
+        return (
+            f"no active customer at {month:%Y-%m}: the marts' last month with active customers "
+            f"is {_as_date(last):%Y-%m}"
+        )
+    if month < _as_date(first):
+        return (
+            f"no active customer at {month:%Y-%m}: the marts' first month with active customers "
+            f"is {_as_date(first):%Y-%m}"
+        )
+    return f"no active customer at {month:%Y-%m} (no customer has TTM revenue then)"
+
+
+def _check_month(con: duckdb.DuckDBPyConnection, month: date) -> date:
+    month = _first_day(month)
     (found,) = con.execute(
         "select count(*) from marts.customer_classification where as_of_month = ?", [month]
     ).fetchone()
@@ -359,7 +417,7 @@ def churn_panel(con: duckdb.DuckDBPyConnection, through_month: date) -> pd.DataF
 
 
 def offering_ownership(con: duckdb.DuckDBPyConnection, as_of_month: date) -> pd.DataFrame:
-    """The customer x offering matrix (Part C) at ``as_of_month``: one row per active customer
+    """The customer x offering matrix at ``as_of_month``: one row per active customer
     and offering with ``owns_offering`` (TTM revenue of the pair > 0) and the offering's
     ``lifecycle`` (``current`` or ``legacy``)."""
     month = _check_month(con, as_of_month)

@@ -1,15 +1,17 @@
 """Retention curves and residual lifetime value per classification segment (sBG model).
 
-Two tables of the ``scoring`` schema come from here (``pipeline.py`` writes them):
+Two tables of the ``scoring`` schema come from here, each computed as of one ``as_of_month``
+(``pipeline.py`` writes them, one snapshot per month):
 
 ``scoring.retention_curves``
-    Per segment (the A/B/C/D classification, plus ``all``) the shifted-beta-geometric model
-    (``retention.py``, Fader & Hardie 2007) fitted to customers' monthly MRR lifetimes, and the
-    projected survival ``S(t)`` and retention rate ``r_t`` for tenure months ``t = 1 .. 36``.
+    Per as_of_month and segment (the A/B/C/D classification, plus ``all``) the
+    shifted-beta-geometric model (``retention.py``, Fader & Hardie 2007) fitted to customers'
+    monthly MRR lifetimes, and the projected survival ``S(t)`` and retention rate ``r_t`` for
+    tenure months ``t = 1 .. 36``.
 ``scoring.customer_lifetime_value``
-    Per active MRR customer: DERL, the discounted expected residual lifetime in months
-    (``retention.derl``, Fader & Hardie 2010), with its segment's parameters and its tenure so
-    far, times its monthly gross margin.
+    Per as_of_month and active MRR customer: DERL, the discounted expected residual lifetime
+    in months (``retention.derl``, Fader & Hardie 2010), with its segment's parameters and its
+    tenure so far, times its monthly gross margin.
 
 Lifetimes (one per customer, from ``marts.mrr_movements``; see ``features.customer_lifetimes``)
 ----------------------------------------------------------------------------------------------

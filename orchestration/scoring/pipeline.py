@@ -1,25 +1,41 @@
 """Fit the scoring models on the marts and write the ``scoring`` tables (no Dagster).
 
 Each ``write_*`` function reads the marts through the DuckDB connection it is given, fits its
-model, replaces its table in the ``scoring`` schema (created if missing) and returns a metadata
-dict saying what was fitted and how well. The Dagster assets (orchestration/assets/scoring.py)
-call them on the run's candidate warehouse; analysts can call them on a copy::
+model as of one month, writes that month's snapshot into its table in the ``scoring`` schema
+and returns a metadata dict saying what was fitted and how well. The Dagster assets
+(orchestration/assets/scoring.py) call them on the run's candidate warehouse; analysts can call
+them on a copy::
 
     python -m orchestration.scoring.pipeline --warehouse warehouse/portfolio.duckdb
 
 =====================================  ======================================================
 table                                  grain
 =====================================  ======================================================
-``scoring.retention_curves``           segment (A/B/C/D, all) x tenure_month 1..36
-``scoring.customer_lifetime_value``    customer with MRR at as_of_month
-``scoring.churn_risk_scores``          customer with MRR at as_of_month
-``scoring.cross_sell_recommendations``  customer x offering, top 3 per active customer
+``scoring.retention_curves``           as_of_month x segment (A/B/C/D, all) x tenure_month
+                                       1..36
+``scoring.customer_lifetime_value``    as_of_month x customer with MRR then
+``scoring.churn_risk_scores``          as_of_month x customer with MRR then
+``scoring.cross_sell_recommendations``  as_of_month x customer x offering, top 3 per active
+                                       customer
 =====================================  ======================================================
 
+History
+-------
+Every table keeps one snapshot per ``as_of_month``, so BI can trend a customer's churn risk or
+lifetime value over month-end runs. A writer replaces the rows of its month only (delete, then
+insert, in one transaction: a failure leaves the month as it was). With ``keep_history=False``
+it empties the table first and keeps only the month written: a full-refresh run does that,
+because rebuilt marts may change the history the older snapshots were fitted on. A table is
+created when missing, with the column types of ``TABLE_TYPES``; a table whose columns or types
+differ from them (written by an older version) is dropped and created anew in the same
+transaction, with its old snapshots, and the metadata's ``table_recreated`` says so.
+
 ``as_of_month`` defaults to the latest month of the marts; the models only read data up to it.
-Each table holds one snapshot (the last one written). When the history is too short to fit a
-model (no churn yet, say) the table is written empty and the metadata says why, so that a young
-warehouse still publishes its marts.
+When the marts hold nothing for the month (no active customer then, a month outside the marts'
+range, empty marts) a writer writes no rows for it (removing those of an earlier run) and its
+metadata has ``row_count`` 0 and a ``note`` saying why; it does not raise. When the history is
+too short to fit a model (no churn yet, say) the month is written empty too, with the reason in
+``note``, so that a young warehouse still publishes its marts.
 """
 
 from __future__ import annotations
@@ -28,6 +44,7 @@ import argparse
 import sys
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -40,10 +57,15 @@ from orchestration.scoring import churn_risk, cross_sell, features, lifetime_val
 
 __all__ = [
     "SCHEMA",
+    "TABLE_TYPES",
+    "WRITERS",
+    "Snapshot",
+    "run_all",
     "write_churn_risk_scores",
     "write_cross_sell_recommendations",
     "write_customer_lifetime_value",
     "write_retention_curves",
+    "write_snapshot",
 ]
 
 SCHEMA = "scoring"
@@ -100,15 +122,50 @@ TABLE_TYPES: dict[str, dict[str, str]] = {
 }
 
 
-def replace_table(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> int:
-    """Create or replace ``scoring.<table>`` from ``frame`` with the types of ``TABLE_TYPES``.
+@dataclass(frozen=True)
+class Snapshot:
+    """What :func:`write_snapshot` did."""
 
-    Returns the number of rows written.
-    """
-    types = TABLE_TYPES[table]
-    missing = [column for column in types if column not in frame.columns]
-    if missing:
-        raise ValueError(f"scoring.{table}: frame lacks columns {missing}")
+    #: Rows of the month now in the table.
+    row_count: int
+    #: Distinct as_of_months the table holds after the write.
+    months_kept: int
+    #: Why the table was dropped and created anew ("" when it was not).
+    table_recreated: str
+
+    def as_metadata(self) -> dict[str, Any]:
+        return {
+            "row_count": self.row_count,
+            "months_kept": self.months_kept,
+            "table_recreated": self.table_recreated,
+        }
+
+
+def _normalised_type(sql_type: str) -> str:
+    """A column type as DuckDB's information_schema spells it: ``decimal(18, 2)`` is
+    ``DECIMAL(18,2)``."""
+    return sql_type.replace(" ", "").upper()
+
+
+def _existing_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]]:
+    """(name, type) of the columns of ``scoring.<table>`` in order; empty when it is missing."""
+    return [
+        (name, _normalised_type(sql_type))
+        for name, sql_type in con.execute(
+            """
+            select column_name, data_type
+            from information_schema.columns
+            where table_catalog = current_database()
+                and table_schema = ? and table_name = ?
+            order by ordinal_position
+            """,
+            [SCHEMA, table],
+        ).fetchall()
+    ]
+
+
+def _typed(frame: pd.DataFrame, types: Mapping[str, str]) -> pd.DataFrame:
+    """``frame``'s columns of ``types``, as numbers, timestamps, booleans or text."""
     data = frame[list(types)].copy()
     for column, sql_type in types.items():
         # Let DuckDB see numbers and text rather than pandas objects of mixed or null values.
@@ -120,24 +177,108 @@ def replace_table(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFram
             data[column] = data[column].astype("bool")
         else:
             data[column] = data[column].astype("object")
-    select = ",\n    ".join(
-        f'cast("{column}" as {sql_type}) as "{column}"' for column, sql_type in types.items()
-    )
-    con.execute(f"create schema if not exists {SCHEMA}")
-    name = f"_scoring_{table}"
-    con.register(name, data)
+    return data
+
+
+def write_snapshot(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    frame: pd.DataFrame,
+    as_of_month: date | None,
+    *,
+    keep_history: bool = True,
+) -> Snapshot:
+    """Replace the ``as_of_month`` rows of ``scoring.<table>`` with ``frame``, in one transaction.
+
+    The table is created when missing with the types of ``TABLE_TYPES``, and created anew when
+    its columns or types differ from them (an older version's table; its rows go with it).
+    Then the rows of ``as_of_month`` are deleted, or every row when ``keep_history`` is False,
+    and ``frame`` is inserted. Either everything happens or, on an error, nothing: the
+    transaction is rolled back and the error raised. ``as_of_month`` None (marts without any
+    month) deletes nothing unless ``keep_history`` is False; ``frame`` must then be empty.
+
+    Raises:
+        ValueError: ``frame`` lacks a column of the table or holds rows of another month.
+    """
+    types = TABLE_TYPES[table]
+    missing = [column for column in types if column not in frame.columns]
+    if missing:
+        raise ValueError(f"scoring.{table}: frame lacks columns {missing}")
+    month = None if as_of_month is None else pd.Timestamp(as_of_month).date()
+    if len(frame):
+        months = {pd.Timestamp(value).date() for value in frame["as_of_month"]}
+        if months != {month}:
+            raise ValueError(
+                f"scoring.{table}: frame holds as_of_months {sorted(map(str, months))}, "
+                f"not only {month}"
+            )
+    expected = [(column, _normalised_type(sql_type)) for column, sql_type in types.items()]
+    relation = f"{SCHEMA}.{table}"
+    view = f"_scoring_{table}"
+    con.register(view, _typed(frame, types))
     try:
-        con.execute(
-            f"create or replace table {SCHEMA}.{table} as select\n    {select}\nfrom {name}"
-        )
+        con.execute("begin transaction")
+        try:
+            con.execute(f"create schema if not exists {SCHEMA}")
+            existing = _existing_columns(con, table)
+            recreated = ""
+            if existing and existing != expected:
+                recreated = (
+                    f"{relation} had the columns "
+                    f"{', '.join(f'{name} {sql_type.lower()}' for name, sql_type in existing)}, "
+                    "not this version's: dropped with its snapshots and created anew"
+                )
+                con.execute(f"drop table {relation}")
+            columns = ", ".join(f'"{column}" {sql_type}' for column, sql_type in types.items())
+            con.execute(f"create table if not exists {relation} ({columns})")
+            if not keep_history:
+                con.execute(f"delete from {relation}")
+            elif month is not None:
+                con.execute(f"delete from {relation} where as_of_month = ?", [month])
+            if len(frame):
+                select = ", ".join(
+                    f'cast("{column}" as {sql_type})' for column, sql_type in types.items()
+                )
+                con.execute(f"insert into {relation} select {select} from {view}")
+            rows, months_kept = con.execute(
+                f"select count(*) filter (where as_of_month = ?), count(distinct as_of_month) "
+                f"from {relation}",
+                [month],
+            ).fetchone()
+            con.execute("commit")
+        except BaseException:
+            con.execute("rollback")
+            raise
     finally:
-        con.unregister(name)
-    (count,) = con.execute(f"select count(*) from {SCHEMA}.{table}").fetchone()
-    return int(count)
+        con.unregister(view)
+    return Snapshot(row_count=int(rows), months_kept=int(months_kept), table_recreated=recreated)
 
 
-def _month(con: duckdb.DuckDBPyConnection, as_of_month: date | None) -> date:
-    return features.latest_as_of_month(con) if as_of_month is None else as_of_month
+def _month(con: duckdb.DuckDBPyConnection, as_of_month: date | None) -> date | None:
+    """``as_of_month``, or the marts' latest month (None when they were built for none)."""
+    if as_of_month is None:
+        return features.latest_as_of_month(con)
+    return pd.Timestamp(as_of_month).date()
+
+
+def _without_data(
+    con: duckdb.DuckDBPyConnection, table: str, month: date | None, keep_history: bool
+) -> dict[str, Any] | None:
+    """When the marts hold nothing to score at ``month``: write no rows for it and return the
+    metadata saying why. None when there is something to score."""
+    if month is None:
+        note = "marts.portfolio_concentration is empty: the marts were built for no month"
+    else:
+        note = features.missing_month_reason(con, month)
+        if note is None:
+            return None
+    empty = pd.DataFrame(columns=list(TABLE_TYPES[table]))
+    written = write_snapshot(con, table, empty, month, keep_history=keep_history)
+    return {
+        "as_of_month": None if month is None else month.isoformat(),
+        **written.as_metadata(),
+        "note": note,
+    }
 
 
 def _fits(con: duckdb.DuckDBPyConnection, month: date) -> tuple[pd.DataFrame, dict, str]:
@@ -162,23 +303,38 @@ def _fit_metadata(fits: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     }
 
 
+#: The note of the sBG tables when no customer has churned yet.
+NO_FIT_NOTE = "no churn observed yet: no fit"
+
+
+def _no_mrr_note(month: date) -> str:
+    return f"no classified customer has MRR at {month:%Y-%m}"
+
+
 def write_retention_curves(
-    con: duckdb.DuckDBPyConnection, as_of_month: date | None = None
+    con: duckdb.DuckDBPyConnection,
+    as_of_month: date | None = None,
+    *,
+    keep_history: bool = True,
 ) -> dict[str, Any]:
-    """Fit the sBG model per segment and write scoring.retention_curves."""
+    """Fit the sBG model per segment and write the month's scoring.retention_curves."""
     month = _month(con, as_of_month)
+    skipped = _without_data(con, "retention_curves", month, keep_history)
+    if skipped is not None:
+        return skipped
     _, fits, version = _fits(con, month)
     curves = lifetime_value.retention_curves(
         fits, as_of_month=month, fitted_at=datetime.now(UTC).replace(tzinfo=None), version=version
     )
-    rows = replace_table(con, "retention_curves", curves)
+    written = write_snapshot(con, "retention_curves", curves, month, keep_history=keep_history)
     missing = [s for s in (*lifetime_value.SEGMENTS, lifetime_value.ALL_SEGMENT) if s not in fits]
     return {
         "as_of_month": month.isoformat(),
         "model_version": version,
-        "row_count": rows,
+        **written.as_metadata(),
         "segments": _fit_metadata(fits),
         "segments_without_fit": missing,
+        "note": "" if fits else NO_FIT_NOTE,
     }
 
 
@@ -186,8 +342,11 @@ def write_customer_lifetime_value(
     con: duckdb.DuckDBPyConnection,
     as_of_month: date | None = None,
     annual_discount_rate: float | None = None,
+    *,
+    keep_history: bool = True,
 ) -> dict[str, Any]:
-    """DERL x monthly gross margin per active MRR customer: scoring.customer_lifetime_value.
+    """DERL x monthly gross margin per active MRR customer: the month's
+    scoring.customer_lifetime_value.
 
     ``annual_discount_rate`` defaults to ``PORTFOLIO_CLV_ANNUAL_DISCOUNT_RATE`` (0.10).
     """
@@ -198,17 +357,27 @@ def write_customer_lifetime_value(
         else annual_discount_rate
     )
     monthly = lifetime_value.monthly_discount_rate(annual)
+    skipped = _without_data(con, "customer_lifetime_value", month, keep_history)
+    if skipped is not None:
+        return {**skipped, "annual_discount_rate": annual}
     lifetimes, fits, version = _fits(con, month)
     version = f"{version}-d{annual:g}"
     values = lifetime_value.customer_lifetime_value(
         lifetimes, fits, as_of_month=month, monthly_discount=monthly, version=version
     )
-    rows = replace_table(con, "customer_lifetime_value", values)
+    written = write_snapshot(
+        con, "customer_lifetime_value", values, month, keep_history=keep_history
+    )
+    rows = written.row_count
     total = float(values["residual_lifetime_value"].sum()) if rows else 0.0
+    if lifetime_value.ALL_SEGMENT not in fits:
+        note = NO_FIT_NOTE
+    else:
+        note = "" if rows else _no_mrr_note(month)
     return {
         "as_of_month": month.isoformat(),
         "model_version": version,
-        "row_count": rows,
+        **written.as_metadata(),
         "annual_discount_rate": annual,
         "monthly_discount_rate": round(monthly, 8),
         "total_residual_lifetime_value": round(total, 2),
@@ -223,7 +392,7 @@ def write_customer_lifetime_value(
             else {}
         ),
         "segments": _fit_metadata(fits),
-        "note": "" if lifetime_value.ALL_SEGMENT in fits else "no churn observed yet: no fit",
+        "note": note,
     }
 
 
@@ -231,9 +400,15 @@ def write_churn_risk_scores(
     con: duckdb.DuckDBPyConnection,
     as_of_month: date | None = None,
     holdout_months: int = churn_risk.DEFAULT_HOLDOUT_MONTHS,
+    *,
+    keep_history: bool = True,
 ) -> dict[str, Any]:
-    """Evaluate the churn model on a time-based holdout, refit, score: scoring.churn_risk_scores."""
+    """Evaluate the churn model on a time-based holdout, refit, score: the month's
+    scoring.churn_risk_scores."""
     month = _month(con, as_of_month)
+    skipped = _without_data(con, "churn_risk_scores", month, keep_history)
+    if skipped is not None:
+        return skipped
     panel = features.churn_panel(con, month)
     evaluation = churn_risk.evaluate(panel, month, holdout_months)
     meta: dict[str, Any] = {"as_of_month": month.isoformat(), **evaluation.as_dict()}
@@ -242,10 +417,13 @@ def write_churn_risk_scores(
     except ValueError as error:
         scores, facts = pd.DataFrame(columns=churn_risk.SCORE_COLUMNS), {"note": str(error)}
     meta.update(facts)
-    meta["row_count"] = replace_table(con, "churn_risk_scores", scores)
+    written = write_snapshot(con, "churn_risk_scores", scores, month, keep_history=keep_history)
+    meta.update(written.as_metadata())
     if meta["row_count"]:
         counts = scores["risk_band"].value_counts().sort_index()
         meta["risk_bands"] = {band: int(n) for band, n in counts.items()}
+    elif not meta["note"]:
+        meta["note"] = _no_mrr_note(month)
     return meta
 
 
@@ -253,13 +431,19 @@ def write_cross_sell_recommendations(
     con: duckdb.DuckDBPyConnection,
     as_of_month: date | None = None,
     evaluation_months: int = cross_sell.DEFAULT_EVALUATION_MONTHS,
+    *,
+    keep_history: bool = True,
 ) -> dict[str, Any]:
-    """Top-3 unowned current offerings per active customer: scoring.cross_sell_recommendations.
+    """Top-3 unowned current offerings per active customer: the month's
+    scoring.cross_sell_recommendations.
 
     Also measures the hit rate of recommendations made ``evaluation_months`` earlier against the
-    popularity baseline (skipped when the marts do not reach back that far).
+    popularity baseline (skipped when the marts have no active customer then).
     """
     month = _month(con, as_of_month)
+    skipped = _without_data(con, "cross_sell_recommendations", month, keep_history)
+    if skipped is not None:
+        return skipped
     ownership = features.offering_ownership(con, month)
     recommendations = cross_sell.recommend(
         ownership,
@@ -267,16 +451,28 @@ def write_cross_sell_recommendations(
         features.offering_catalogue(con, month),
         as_of_month=month,
     )
+    written = write_snapshot(
+        con, "cross_sell_recommendations", recommendations, month, keep_history=keep_history
+    )
     meta: dict[str, Any] = {
         "as_of_month": month.isoformat(),
         "model_version": cross_sell.model_version(month),
-        "row_count": replace_table(con, "cross_sell_recommendations", recommendations),
+        **written.as_metadata(),
         "customers": int(recommendations["customer_id"].nunique()),
         "expected_revenue_total": round(float(recommendations["expected_revenue"].sum()), 2),
+        "note": (
+            ""
+            if written.row_count
+            else f"no active customer at {month:%Y-%m} lacks a current offering that someone owns"
+        ),
     }
     before = features.month_add(month, -evaluation_months)
     if before < features.first_as_of_month(con):
         meta["evaluation"] = f"skipped: no marts {evaluation_months} months before {month}"
+        return meta
+    reason = features.missing_month_reason(con, before)
+    if reason is not None:
+        meta["evaluation"] = f"skipped: {reason}"
         return meta
     result = cross_sell.evaluate(
         features.offering_ownership(con, before),
@@ -345,17 +541,26 @@ def _summary(table: str, meta: Mapping[str, Any]) -> str:
     )
 
 
-def run_all(con: duckdb.DuckDBPyConnection, as_of_month: date | None = None) -> dict[str, Any]:
+def run_all(
+    con: duckdb.DuckDBPyConnection,
+    as_of_month: date | None = None,
+    *,
+    keep_history: bool = True,
+) -> dict[str, Any]:
     """Run the four writers, printing a line per step; returns their metadata by table."""
     month = _month(con, as_of_month)
     results = {}
     for table, writer in WRITERS.items():
         started = time.perf_counter()
-        print(f"scoring.{table}: fitting as of {month:%Y-%m} ...", flush=True)
-        meta = writer(con, month)
+        label = "no month (the marts are empty)" if month is None else f"{month:%Y-%m}"
+        print(f"scoring.{table}: fitting as of {label} ...", flush=True)
+        meta = writer(con, month, keep_history=keep_history)
+        summary = f"; {meta['note']}" if meta.get("note") else ""
+        if meta["row_count"]:
+            summary = f"; {_summary(table, meta)}"
         print(
             f"scoring.{table}: {meta['row_count']} rows in "
-            f"{time.perf_counter() - started:.1f} s; {_summary(table, meta)}",
+            f"{time.perf_counter() - started:.1f} s{summary}",
             flush=True,
         )
         results[table] = meta
@@ -374,11 +579,17 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="YYYY-MM to score (default: the latest as_of_month of the marts)",
     )
+    parser.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="empty each scoring table first, keeping only this month's snapshot "
+        "(default: keep the other months' snapshots)",
+    )
     args = parser.parse_args(argv)
     if not args.warehouse.exists():
         parser.error(f"{args.warehouse} does not exist")
     with connect_warehouse(args.warehouse) as con:
-        run_all(con, args.as_of_month)
+        run_all(con, args.as_of_month, keep_history=not args.full_refresh)
     return 0
 
 

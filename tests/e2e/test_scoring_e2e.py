@@ -13,10 +13,15 @@ scoring code: row counts and grain, each customer's tenure and margin, DERL boun
 offerings a recommendation must avoid, ARPO. The model-quality assertions compare the holdout
 AUC with the naive baseline's and the cross-sell hit rate with popularity's, as measured by the
 pipeline on held-out months.
+
+The last tests score a copy of the warehouse for more months: 2026-09 next to 2026-10 (one
+snapshot per month, the 2026-10 rows untouched), 2026-11 (after the data: no rows, a note) and a
+full refresh (only the month written).
 """
 
 from __future__ import annotations
 
+import shutil
 from datetime import date
 from pathlib import Path
 
@@ -25,7 +30,7 @@ import pytest
 
 from orchestration.demo_data import generate
 from orchestration.landing import connect_warehouse
-from orchestration.scoring import pipeline
+from orchestration.scoring import features, pipeline
 from tests.conftest import build_warehouse
 
 pytestmark = pytest.mark.slow
@@ -35,7 +40,10 @@ MONTHS = 36
 END_MONTH = "2026-10"
 SEED = 42
 LATEST = date(2026, 10, 1)
+PREVIOUS = date(2026, 9, 1)
+AFTER_THE_DATA = date(2026, 11, 1)
 MARTS = (
+    "portfolio_concentration",
     "mrr_movements",
     "customer_classification",
     "customer_concentration",
@@ -383,3 +391,135 @@ def test_cross_sell_hit_rate_matches_or_beats_popularity(meta):
     assert model["customers"] == popularity["customers"] > 500
     assert cross["hit_rate"] == pytest.approx(model["customers_with_hit"] / model["customers"])
     assert cross["hit_rate"] >= cross["popularity_hit_rate"]
+
+
+# --- history: one snapshot per month ---------------------------------------------------------
+
+
+def customers_with_mrr(con: duckdb.DuckDBPyConnection, month: date) -> int:
+    """Customers with MRR at ``month`` that are classified then (active)."""
+    return scalar(
+        con,
+        f"""
+        select count(*)
+        from marts.mrr_movements as m
+        inner join marts.customer_classification as c
+            on c.customer_id = m.customer_id and c.as_of_month = m.month
+        where m.month = date '{month}' and m.mrr > 0
+        """,
+    )
+
+
+def customers_lacking_an_owned_current_offering(con: duckdb.DuckDBPyConnection, month: date):
+    return scalar(
+        con,
+        f"""
+        select count(distinct m.customer_id)
+        from marts.customer_offering_matrix as m
+        inner join marts.offering_penetration as p
+            on p.as_of_month = m.as_of_month and p.offering_id = m.offering_id
+        where m.as_of_month = date '{month}' and not m.owns_offering
+            and m.lifecycle = 'current' and p.owning_customers > 0
+        """,
+    )
+
+
+def snapshot(con: duckdb.DuckDBPyConnection, table: str, month: date) -> list[tuple]:
+    return con.execute(
+        f"select * from scoring.{table} where as_of_month = ? order by all", [month]
+    ).fetchall()
+
+
+@pytest.fixture(scope="module")
+def history(scored: tuple[Path, dict], tmp_path_factory: pytest.TempPathFactory):
+    """A copy of the scored warehouse, scored again for 2026-09 and then 2026-11."""
+    copy = tmp_path_factory.mktemp("scoring_history") / "portfolio.duckdb"
+    shutil.copyfile(scored[0], copy)
+    with connect_warehouse(copy) as con:
+        previous = {table: writer(con, PREVIOUS) for table, writer in pipeline.WRITERS.items()}
+        after = {table: writer(con, AFTER_THE_DATA) for table, writer in pipeline.WRITERS.items()}
+    return copy, previous, after
+
+
+def test_the_latest_month_is_capped_at_the_end_of_the_data(con):
+    assert features.latest_as_of_month(con) == LATEST
+    assert features.latest_as_of_month(con, up_to=date(2027, 1, 1)) == LATEST
+    assert features.latest_as_of_month(con, up_to=PREVIOUS) == PREVIOUS
+
+
+def test_a_second_month_is_kept_next_to_the_first(con, history):
+    copy, previous, _ = history
+    expected = {
+        "customer_lifetime_value": customers_with_mrr,
+        "churn_risk_scores": customers_with_mrr,
+    }
+    with duckdb.connect(str(copy), read_only=True) as scored_twice:
+        for table in pipeline.WRITERS:
+            counts = dict(
+                scored_twice.execute(
+                    f"select as_of_month, count(*) from scoring.{table} group by 1"
+                ).fetchall()
+            )
+            assert set(counts) == {PREVIOUS, LATEST}, table
+            assert previous[table]["row_count"] == counts[PREVIOUS] > 0, table
+            assert previous[table]["months_kept"] == 2, table
+            # The 2026-10 snapshot is the one first written, row for row.
+            assert snapshot(scored_twice, table, LATEST) == snapshot(con, table, LATEST), table
+            if table in expected:
+                for month in (PREVIOUS, LATEST):
+                    assert counts[month] == expected[table](con, month), (table, month)
+        assert dict(
+            scored_twice.execute(
+                "select as_of_month, count(distinct segment) * 36 = count(*) "
+                "from scoring.retention_curves group by 1"
+            ).fetchall()
+        ) == {PREVIOUS: True, LATEST: True}
+        recommended = dict(
+            scored_twice.execute(
+                "select as_of_month, count(distinct customer_id) "
+                "from scoring.cross_sell_recommendations group by 1"
+            ).fetchall()
+        )
+        assert recommended == {
+            month: customers_lacking_an_owned_current_offering(con, month)
+            for month in (PREVIOUS, LATEST)
+        }
+        # Customers can be followed from month to month: one row per customer and month.
+        assert scalar(
+            scored_twice,
+            "select count(*) = count(distinct (as_of_month, customer_id)) "
+            "from scoring.churn_risk_scores",
+        )
+
+
+def test_a_month_after_the_data_is_written_empty_with_a_note(history):
+    copy, _, after = history
+    for table, meta in after.items():
+        assert meta["as_of_month"] == "2026-11-01", table
+        assert meta["row_count"] == 0, table
+        assert meta["note"] == (
+            "no active customer at 2026-11: the marts' last month with active customers is 2026-10"
+        ), table
+        assert meta["months_kept"] == 2, table
+    with duckdb.connect(str(copy), read_only=True) as scored:
+        for table in pipeline.WRITERS:
+            months = scalar(
+                scored,
+                f"select list(distinct as_of_month order by as_of_month) from scoring.{table}",
+            )
+            assert months == [PREVIOUS, LATEST], table
+
+
+def test_a_full_refresh_keeps_only_the_month_written(con, history, tmp_path):
+    copy = tmp_path / "portfolio.duckdb"
+    shutil.copyfile(history[0], copy)
+    with connect_warehouse(copy) as refreshed:
+        meta = pipeline.write_churn_risk_scores(refreshed, LATEST, keep_history=False)
+        assert meta["months_kept"] == 1
+        assert meta["row_count"] == customers_with_mrr(con, LATEST)
+        assert scalar(
+            refreshed, "select list(distinct as_of_month) from scoring.churn_risk_scores"
+        ) == [LATEST]
+        assert snapshot(refreshed, "churn_risk_scores", LATEST) == snapshot(
+            con, "churn_risk_scores", LATEST
+        )

@@ -1,11 +1,13 @@
 """The scoring assets: their lineage from the marts, and a materialisation into a candidate.
 
 The whole job (landing, dbt, scoring, publish) runs in test_wap_runs.py; here only the four
-scoring assets run, in process, on a copy of a warehouse built once by the loader and dbt.
+scoring assets run, in process, on a copy of a warehouse built once by the loader and dbt. The
+served copy already holds a snapshot of an earlier month, which the run keeps.
 """
 
 import hashlib
 import shutil
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -13,23 +15,36 @@ import pytest
 from dagster import AssetKey, DagsterInstance, materialize
 
 from tests.conftest import build_warehouse
-from tests.orchestration.conftest import generate_landing
+from tests.orchestration.conftest import DEMO_FIRST_MONTH, DEMO_LAST_MONTH, generate_landing
 
+#: Every asset also reads marts.portfolio_concentration to find the latest month built.
 LINEAGE = {
-    "scoring/retention_curves": {"marts/mrr_movements", "marts/customer_classification"},
-    "scoring/customer_lifetime_value": {"marts/mrr_movements", "marts/customer_classification"},
+    "scoring/retention_curves": {
+        "marts/mrr_movements",
+        "marts/customer_classification",
+        "marts/portfolio_concentration",
+    },
+    "scoring/customer_lifetime_value": {
+        "marts/mrr_movements",
+        "marts/customer_classification",
+        "marts/portfolio_concentration",
+    },
     "scoring/churn_risk_scores": {
         "marts/mrr_movements",
         "marts/customer_classification",
         "marts/customer_concentration",
         "marts/customer_cross_sell",
+        "marts/portfolio_concentration",
     },
     "scoring/cross_sell_recommendations": {
         "marts/customer_offering_matrix",
         "marts/offering_penetration",
         "marts/customer_classification",
+        "marts/portfolio_concentration",
     },
 }
+#: A month scored into the served file before the run, which the run must keep.
+EARLIER_MONTH = date(2026, 7, 1)
 MARTS = sorted({parent.split("/")[1] for parents in LINEAGE.values() for parent in parents})
 
 
@@ -58,15 +73,31 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return warehouse
 
 
+def instance_with_demo_months() -> DagsterInstance:
+    """An ephemeral instance with the demo data's month partitions registered, in order."""
+    from orchestration.months import month_key, month_range
+    from orchestration.partitions import partition_month, sync_month_partitions
+
+    instance = DagsterInstance.ephemeral()
+    months = month_range(partition_month(DEMO_FIRST_MONTH), partition_month(DEMO_LAST_MONTH))
+    sync_month_partitions(instance, [month_key(month) for month in months])
+    return instance
+
+
 def test_materialising_scores_the_partition_month_into_the_candidate_only(
     built: Path, tmp_path: Path
 ) -> None:
     from orchestration import warehouse as wap
     from orchestration.assets import scoring
+    from orchestration.landing import connect_warehouse
     from orchestration.resources import WarehouseResource
+    from orchestration.scoring import pipeline
 
     served = tmp_path / "portfolio.duckdb"
     shutil.copyfile(built, served)
+    with connect_warehouse(served) as con:
+        earlier = {table: writer(con, EARLIER_MONTH) for table, writer in pipeline.WRITERS.items()}
+    assert all(meta["row_count"] > 0 for meta in earlier.values())
     digest = hashlib.sha256(served.read_bytes()).hexdigest()
     result = materialize(
         [
@@ -77,7 +108,7 @@ def test_materialising_scores_the_partition_month_into_the_candidate_only(
         ],
         resources={"warehouse": WarehouseResource(served_path=str(served))},
         partition_key="2026-08-01",
-        instance=DagsterInstance.ephemeral(),
+        instance=instance_with_demo_months(),
     )
     assert result.success
     metadata = {
@@ -88,16 +119,24 @@ def test_materialising_scores_the_partition_month_into_the_candidate_only(
     for key in ("scoring/churn_risk_scores", "scoring/cross_sell_recommendations"):
         assert isinstance(metadata[key]["beats_baseline"].value, bool)
     assert "segments" in metadata["scoring/retention_curves"]
+    for key, meta in metadata.items():
+        assert meta["as_of_month"].value == "2026-08-01", key
+        assert meta["partition_month"].value == "2026-08-01", key
+        assert meta["keep_history"].value is True, key
+        assert meta["months_kept"].value == 2, key
+        assert "note" in meta, key
 
-    # The tables are in the run's candidate, as of the partition's month; the served file is
-    # untouched until the publish step (not part of this run) swaps the candidate in.
+    # The tables are in the run's candidate, as of the partition's month, next to the earlier
+    # month's snapshot; the served file is untouched until the publish step (not part of this
+    # run) swaps the candidate in.
     candidate = wap.candidate_path(served, result.run_id)
     with duckdb.connect(str(candidate), read_only=True) as con:
         for key, meta in metadata.items():
             table = key.replace("/", ".")
-            count, months = con.execute(
-                f"select count(*), list(distinct as_of_month) from {table}"
-            ).fetchone()
-            assert count == meta["dagster/row_count"].value > 0, key
-            assert [str(month) for month in months] == ["2026-08-01"], key
+            counts = dict(
+                con.execute(f"select as_of_month, count(*) from {table} group by 1").fetchall()
+            )
+            assert set(counts) == {EARLIER_MONTH, date(2026, 8, 1)}, key
+            assert counts[date(2026, 8, 1)] == meta["dagster/row_count"].value > 0, key
+            assert counts[EARLIER_MONTH] == earlier[key.split("/")[1]]["row_count"], key
     assert hashlib.sha256(served.read_bytes()).hexdigest() == digest

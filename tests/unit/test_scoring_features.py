@@ -1,8 +1,8 @@
 """Tests for the mart readers of the scoring models (orchestration.scoring.features).
 
-A small in-memory ``marts`` schema stands in for the warehouse: MRR series written by hand and
-turned into ``mrr_movements`` rows the way the mart defines them, and a classification for every
-month in which a customer had MRR in the trailing twelve months.
+A small in-memory ``marts`` schema stands in for the warehouse (tests/unit/scoring_marts.py):
+MRR series written by hand and turned into ``mrr_movements`` rows the way the mart defines them,
+and a classification for every month in which a customer had MRR in the trailing twelve months.
 """
 
 from __future__ import annotations
@@ -15,126 +15,13 @@ import pandas as pd
 import pytest
 
 from orchestration.scoring import features as f
-
-FIRST_MRR_MONTH = date(2023, 6, 1)  # agreements reach back before the invoice data
-FIRST_MONTH = date(2024, 1, 1)  # first as_of_month of the marts
-LAST_MONTH = date(2025, 12, 1)
-
-
-def months(first: date, last: date) -> list[date]:
-    out = [first]
-    while out[-1] < last:
-        out.append(f.month_add(out[-1], 1))
-    return out
-
-
-def series(*changes: tuple[str, float]) -> dict[date, float]:
-    """MRR by month from (YYYY-MM, new MRR from then on) changes; 0 means no MRR."""
-    points = sorted((date.fromisoformat(m + "-01"), v) for m, v in changes)
-    out, value = {}, 0.0
-    for month in months(FIRST_MRR_MONTH, LAST_MONTH):
-        for start, new in points:
-            if start == month:
-                value = new
-        if value:
-            out[month] = value
-    return out
-
-
-MRR = {
-    "steady": series(("2023-06", 100), ("2025-10", 90)),
-    "shrinks": series(("2023-06", 200), ("2024-06", 150), ("2024-09", 120), ("2025-02", 0)),
-    "back": series(("2024-02", 50), ("2024-08", 0), ("2024-11", 60)),
-    "late": series(("2024-03", 80), ("2025-11", 0)),
-}
-CLASSES = {"steady": "A", "shrinks": "D", "back": "C", "late": "B", "no_mrr": "C"}
-
-
-def mrr_movements() -> pd.DataFrame:
-    rows = []
-    for customer, by_month in MRR.items():
-        first = min(by_month)
-        for month in months(FIRST_MRR_MONTH, LAST_MONTH):
-            mrr = by_month.get(month, 0.0)
-            previous = by_month.get(f.month_add(month, -1), 0.0)
-            if not (mrr or previous):
-                continue
-            if previous == 0:
-                movement = "new" if month == first else "reactivation"
-            elif mrr == 0:
-                movement = "churn"
-            else:
-                movement = (
-                    "expansion"
-                    if mrr > previous
-                    else "contraction"
-                    if mrr < previous
-                    else "unchanged"
-                )
-            rows.append((month, customer, mrr, previous, mrr - previous, movement, first))
-    return pd.DataFrame(
-        rows,
-        columns=[
-            "month",
-            "customer_id",
-            "mrr",
-            "previous_mrr",
-            "mrr_change",
-            "movement",
-            "first_mrr_month",
-        ],
-    )
-
-
-def customer_classification() -> pd.DataFrame:
-    rows = []
-    for month in months(FIRST_MONTH, LAST_MONTH):
-        window = months(f.month_add(month, -11), month)
-        for customer, klass in CLASSES.items():
-            by_month = MRR.get(customer, {})
-            if customer != "no_mrr" and not any(by_month.get(m) for m in window):
-                continue
-            revenue = 1000.0 + len(rows)
-            rows.append(
-                {
-                    "as_of_month": month,
-                    "customer_id": customer,
-                    "classification": klass,
-                    "revenue_ttm": revenue,
-                    "labor_cost_ttm": 0.25 * revenue,
-                    "gross_margin_ttm": 0.4 * revenue,
-                    "gross_margin_pct": 0.4,
-                    "in_tcp": customer != "late",
-                }
-            )
-    return pd.DataFrame(rows)
+from tests.unit.scoring_marts import FIRST_MONTH, FIRST_MRR_MONTH, LAST_MONTH, create_marts, months
 
 
 @pytest.fixture
 def con() -> duckdb.DuckDBPyConnection:
     connection = duckdb.connect()
-    connection.execute("create schema marts")
-    movements = mrr_movements()
-    classification = customer_classification()
-    keys = classification[["as_of_month", "customer_id"]]
-    concentration = keys.assign(revenue_share=0.2)
-    cross_sell = keys.assign(
-        offerings_owned=3,
-        full_package_components_owned=2,
-        owns_legacy_offering=keys["customer_id"] == "shrinks",
-        is_on_full_package=False,
-        agreement_profile="legacy_mrr",
-    )
-    for name, frame, dates in (
-        ("mrr_movements", movements, ("month", "first_mrr_month")),
-        ("customer_classification", classification, ("as_of_month",)),
-        ("customer_concentration", concentration, ("as_of_month",)),
-        ("customer_cross_sell", cross_sell, ("as_of_month",)),
-    ):
-        casts = ", ".join(f"cast({column} as date) as {column}" for column in dates)
-        connection.register("frame", frame)
-        connection.execute(f"create table marts.{name} as select * replace ({casts}) from frame")
-        connection.unregister("frame")
+    create_marts(connection)
     yield connection
     connection.close()
 
@@ -157,6 +44,52 @@ def test_month_arithmetic():
 def test_first_and_latest_as_of_month(con):
     assert f.first_as_of_month(con) == FIRST_MONTH
     assert f.latest_as_of_month(con) == LAST_MONTH
+
+
+def test_latest_as_of_month_is_capped_at_the_month_asked_for(con):
+    # The data ends (2025-12) before the month asked for: the last month built.
+    assert f.latest_as_of_month(con, up_to=date(2026, 10, 1)) == date(2025, 12, 1)
+    # An earlier month is scored as asked, even one before the marts begin.
+    assert f.latest_as_of_month(con, up_to=date(2025, 5, 1)) == date(2025, 5, 1)
+    assert f.latest_as_of_month(con, up_to=date(2023, 2, 1)) == date(2023, 2, 1)
+    assert f.latest_as_of_month(con, up_to=LAST_MONTH) == LAST_MONTH
+
+
+def test_latest_as_of_month_counts_months_without_active_customers(con):
+    """portfolio_concentration has a row for a month without any active customer; that month
+    was built, so it is the latest even though customer_classification stops earlier."""
+    con.execute("insert into marts.portfolio_concentration values (date '2026-01-01', 0)")
+    assert f.latest_as_of_month(con) == date(2026, 1, 1)
+    assert f.latest_as_of_month(con, up_to=date(2026, 3, 1)) == date(2026, 1, 1)
+
+
+def test_latest_as_of_month_of_empty_marts_is_none(con):
+    con.execute("delete from marts.portfolio_concentration")
+    assert f.latest_as_of_month(con) is None
+    assert f.latest_as_of_month(con, up_to=date(2026, 10, 1)) is None
+
+
+def test_missing_month_reason(con):
+    assert f.missing_month_reason(con, LAST_MONTH) is None
+    assert f.missing_month_reason(con, FIRST_MONTH) is None
+    after = f.missing_month_reason(con, date(2026, 10, 1))
+    assert after == (
+        "no active customer at 2026-10: the marts' last month with active customers is 2025-12"
+    )
+    before = f.missing_month_reason(con, date(2023, 12, 1))
+    assert before == (
+        "no active customer at 2023-12: the marts' first month with active customers is 2024-01"
+    )
+    con.execute("delete from marts.customer_classification where as_of_month = '2025-03-01'")
+    assert f.missing_month_reason(con, date(2025, 3, 1)) == (
+        "no active customer at 2025-03 (no customer has TTM revenue then)"
+    )
+    con.execute("delete from marts.customer_classification")
+    assert f.missing_month_reason(con, LAST_MONTH).startswith(
+        "marts.customer_classification is empty"
+    )
+    with pytest.raises(ValueError, match="first day of the month"):
+        f.missing_month_reason(con, date(2025, 3, 15))
 
 
 def test_panel_rows_are_customers_with_mrr(con):

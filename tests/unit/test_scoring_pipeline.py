@@ -1,0 +1,424 @@
+"""Tests for the writers of the scoring tables (orchestration.scoring.pipeline).
+
+``write_snapshot`` on frames written by hand: one snapshot per as_of_month, a month replaced as
+a whole and in one transaction, a full refresh, an older version's table. Then the four writers
+on the hand-written marts of tests/unit/scoring_marts.py: two months kept side by side, and
+months without marts rows written empty with a note instead of failing. Expected row counts come
+from the hand-written data (who has MRR, who owns what), not from the scoring code.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import duckdb
+import pandas as pd
+import pytest
+
+from orchestration.scoring import pipeline
+from orchestration.scoring.features import month_add
+from tests.unit.scoring_marts import CLASSES, MRR, OFFERINGS, OWNS, create_marts, mrr_at
+
+SEPTEMBER = date(2025, 9, 1)
+DECEMBER = date(2025, 12, 1)  # the marts' last month
+AFTER_THE_DATA = date(2026, 10, 1)
+
+
+def scores(month: date, *rows: tuple[str, float]) -> pd.DataFrame:
+    """A churn_risk_scores frame of ``month``: (customer_id, probability) rows."""
+    return pd.DataFrame(
+        [
+            {
+                "as_of_month": month,
+                "customer_id": customer,
+                "churn_probability_3m": probability,
+                "risk_band": "high" if probability >= 0.5 else "low",
+                "model_version": "v1",
+                "holdout_auc": 0.7,
+                "baseline_auc": 0.6,
+                "trained_through_month": date(2025, 6, 1),
+            }
+            for customer, probability in rows
+        ],
+        columns=list(pipeline.TABLE_TYPES["churn_risk_scores"]),
+    )
+
+
+def table_rows(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple]:
+    return con.execute(f"select * from scoring.{table} order by all").fetchall()
+
+
+def month_counts(con: duckdb.DuckDBPyConnection, table: str) -> dict[date, int]:
+    return dict(
+        con.execute(f"select as_of_month, count(*) from scoring.{table} group by 1").fetchall()
+    )
+
+
+@pytest.fixture
+def empty() -> duckdb.DuckDBPyConnection:
+    connection = duckdb.connect()
+    yield connection
+    connection.close()
+
+
+@pytest.fixture
+def marts() -> duckdb.DuckDBPyConnection:
+    connection = duckdb.connect()
+    create_marts(connection)
+    yield connection
+    connection.close()
+
+
+# --- write_snapshot -----------------------------------------------------------------------------
+
+
+def test_a_missing_table_is_created_with_the_declared_types(empty):
+    written = pipeline.write_snapshot(
+        empty, "churn_risk_scores", scores(SEPTEMBER, ("c1", 0.25)), SEPTEMBER
+    )
+    assert (written.row_count, written.months_kept, written.table_recreated) == (1, 1, "")
+    columns = empty.execute(
+        "select column_name, data_type from information_schema.columns "
+        "where table_schema = 'scoring' and table_name = 'churn_risk_scores' "
+        "order by ordinal_position"
+    ).fetchall()
+    assert columns == [
+        ("as_of_month", "DATE"),
+        ("customer_id", "VARCHAR"),
+        ("churn_probability_3m", "DOUBLE"),
+        ("risk_band", "VARCHAR"),
+        ("model_version", "VARCHAR"),
+        ("holdout_auc", "DOUBLE"),
+        ("baseline_auc", "DOUBLE"),
+        ("trained_through_month", "DATE"),
+    ]
+    assert table_rows(empty, "churn_risk_scores") == [
+        (SEPTEMBER, "c1", 0.25, "low", "v1", 0.7, 0.6, date(2025, 6, 1))
+    ]
+
+
+def test_each_month_keeps_its_snapshot_and_a_rewrite_replaces_only_its_month(empty):
+    write = pipeline.write_snapshot
+    write(empty, "churn_risk_scores", scores(SEPTEMBER, ("c1", 0.25), ("c2", 0.5)), SEPTEMBER)
+    written = write(empty, "churn_risk_scores", scores(DECEMBER, ("c1", 0.75)), DECEMBER)
+    assert (written.row_count, written.months_kept) == (1, 2)
+    assert month_counts(empty, "churn_risk_scores") == {SEPTEMBER: 2, DECEMBER: 1}
+
+    # September again, now with one other customer: December is untouched.
+    written = write(empty, "churn_risk_scores", scores(SEPTEMBER, ("c3", 0.125)), SEPTEMBER)
+    assert (written.row_count, written.months_kept) == (1, 2)
+    assert [row[:3] for row in table_rows(empty, "churn_risk_scores")] == [
+        (SEPTEMBER, "c3", 0.125),
+        (DECEMBER, "c1", 0.75),
+    ]
+
+
+def test_without_history_the_table_keeps_only_the_month_written(empty):
+    write = pipeline.write_snapshot
+    write(empty, "churn_risk_scores", scores(SEPTEMBER, ("c1", 0.25)), SEPTEMBER)
+    write(empty, "churn_risk_scores", scores(DECEMBER, ("c1", 0.75)), DECEMBER)
+    written = write(
+        empty,
+        "churn_risk_scores",
+        scores(SEPTEMBER, ("c2", 0.5)),
+        SEPTEMBER,
+        keep_history=False,
+    )
+    assert (written.row_count, written.months_kept) == (1, 1)
+    assert [row[:3] for row in table_rows(empty, "churn_risk_scores")] == [(SEPTEMBER, "c2", 0.5)]
+    # An empty month without history leaves an empty table.
+    empty_frame = scores(DECEMBER)
+    written = write(empty, "churn_risk_scores", empty_frame, DECEMBER, keep_history=False)
+    assert (written.row_count, written.months_kept) == (0, 0)
+    assert table_rows(empty, "churn_risk_scores") == []
+
+
+def test_a_failed_write_leaves_the_month_as_it_was(empty):
+    """The insert fails after the delete (a value too large for decimal(18, 2)): the rollback
+    brings the month's rows back."""
+    frame = pd.DataFrame(
+        {
+            "as_of_month": [SEPTEMBER],
+            "customer_id": ["c1"],
+            "offering_id": ["backup"],
+            "rank": [1],
+            "propensity": [0.5],
+            "expected_revenue": [600.0],
+            "model_version": ["v1"],
+        }
+    )
+    pipeline.write_snapshot(empty, "cross_sell_recommendations", frame, SEPTEMBER)
+    before = table_rows(empty, "cross_sell_recommendations")
+    assert before == [(SEPTEMBER, "c1", "backup", 1, 0.5, Decimal("600.00"), "v1")]
+    too_large = frame.assign(customer_id="c2", expected_revenue=1e20)
+    with pytest.raises(duckdb.Error):
+        pipeline.write_snapshot(empty, "cross_sell_recommendations", too_large, SEPTEMBER)
+    assert table_rows(empty, "cross_sell_recommendations") == before
+    with pytest.raises(duckdb.Error):
+        pipeline.write_snapshot(
+            empty, "cross_sell_recommendations", too_large, SEPTEMBER, keep_history=False
+        )
+    assert table_rows(empty, "cross_sell_recommendations") == before
+    # The connection is usable again: no transaction was left open.
+    empty.execute("begin transaction")
+    empty.execute("rollback")
+
+
+def test_an_older_versions_table_is_recreated_and_a_current_one_kept(empty):
+    """A table of one snapshot without the model columns of today (an older version) is
+    replaced; one with today's columns keeps its months."""
+    empty.execute("create schema scoring")
+    empty.execute(
+        "create table scoring.churn_risk_scores as "
+        "select date '2025-06-01' as as_of_month, 'c9' as customer_id, 0.5 as churn_probability_3m"
+    )
+    written = pipeline.write_snapshot(
+        empty, "churn_risk_scores", scores(SEPTEMBER, ("c1", 0.25)), SEPTEMBER
+    )
+    assert written.table_recreated.startswith("scoring.churn_risk_scores had the columns ")
+    assert "churn_probability_3m decimal(2,1)" in written.table_recreated
+    assert (written.row_count, written.months_kept) == (1, 1)
+    assert [row[:3] for row in table_rows(empty, "churn_risk_scores")] == [(SEPTEMBER, "c1", 0.25)]
+    written = pipeline.write_snapshot(
+        empty, "churn_risk_scores", scores(DECEMBER, ("c1", 0.75)), DECEMBER
+    )
+    assert (written.table_recreated, written.months_kept) == ("", 2)
+
+
+def test_a_column_of_another_type_counts_as_another_shape(empty):
+    types = pipeline.TABLE_TYPES["churn_risk_scores"]
+    columns = ", ".join(
+        f"{name} {'float' if name == 'churn_probability_3m' else sql_type}"
+        for name, sql_type in types.items()
+    )
+    empty.execute("create schema scoring")
+    empty.execute(f"create table scoring.churn_risk_scores ({columns})")
+    written = pipeline.write_snapshot(
+        empty, "churn_risk_scores", scores(SEPTEMBER, ("c1", 0.25)), SEPTEMBER
+    )
+    assert "churn_probability_3m float" in written.table_recreated
+    (sql_type,) = empty.execute(
+        "select data_type from information_schema.columns "
+        "where table_name = 'churn_risk_scores' and column_name = 'churn_probability_3m'"
+    ).fetchone()
+    assert sql_type == "DOUBLE"
+
+
+def test_a_frame_of_another_month_is_refused(empty):
+    with pytest.raises(ValueError, match="not only 2025-12-01"):
+        pipeline.write_snapshot(
+            empty, "churn_risk_scores", scores(SEPTEMBER, ("c1", 0.25)), DECEMBER
+        )
+
+
+# --- the writers on hand-written marts -----------------------------------------------------------
+
+
+def with_mrr(month: date) -> set[str]:
+    """Customers with MRR at ``month`` in the hand-written series."""
+    return {customer for customer in MRR if mrr_at(customer, month) > 0}
+
+
+def first_churn(customer: str) -> date | None:
+    """The first month without MRR after the customer's first month with MRR."""
+    by_month = MRR[customer]
+    month = min(by_month)
+    while month <= DECEMBER:
+        if month not in by_month:
+            return month
+        month = month_add(month, 1)
+    return None
+
+
+def churned_segments(month: date) -> set[str]:
+    """Segments (classes) of the customers churned by ``month``, plus ``all``: those fitted."""
+    churned = {c for c in MRR if first_churn(c) is not None and first_churn(c) <= month}
+    return {CLASSES[customer] for customer in churned} | {"all"}
+
+
+def unowned_current(customers: set[str]) -> set[tuple[str, str]]:
+    """(customer, offering) pairs of current offerings that the customer lacks."""
+    current = {o for o, (lifecycle, _) in OFFERINGS.items() if lifecycle == "current"}
+    return {(c, o) for c in customers for o in current - OWNS[c]}
+
+
+def active_at(month: date) -> set[str]:
+    """Customers classified at ``month``: MRR in its trailing twelve months, or no_mrr."""
+    window = pd.date_range(pd.Timestamp(month) - pd.DateOffset(months=11), month, freq="MS").date
+    return {c for c in CLASSES if c == "no_mrr" or any(mrr_at(c, m) for m in window)}
+
+
+def run_writers(con: duckdb.DuckDBPyConnection, month: date | None, **kwargs) -> dict:
+    return {table: writer(con, month, **kwargs) for table, writer in pipeline.WRITERS.items()}
+
+
+def expected_counts(month: date) -> dict[str, int]:
+    return {
+        "retention_curves": 36 * len(churned_segments(month)),
+        "customer_lifetime_value": len(with_mrr(month)),
+        "churn_risk_scores": len(with_mrr(month)),
+        "cross_sell_recommendations": len(unowned_current(active_at(month))),
+    }
+
+
+def test_the_hand_data_gives_the_expected_figures():
+    """The helpers above, on the series of scoring_marts.py, read by eye."""
+    assert with_mrr(SEPTEMBER) == {"steady", "back", "late"}
+    assert with_mrr(DECEMBER) == {"steady", "back"}
+    assert churned_segments(SEPTEMBER) == {"C", "D", "all"}  # back 2024-08, shrinks 2025-02
+    assert churned_segments(DECEMBER) == {"B", "C", "D", "all"}  # late 2025-11
+    assert first_churn("back") == date(2024, 8, 1) and first_churn("steady") is None
+    assert active_at(DECEMBER) == {"steady", "shrinks", "back", "late", "no_mrr"}
+    assert len(unowned_current(active_at(DECEMBER))) == 5
+
+
+def test_writers_keep_one_snapshot_per_month(marts):
+    first = run_writers(marts, SEPTEMBER)
+    second = run_writers(marts, DECEMBER)
+    for table in pipeline.WRITERS:
+        assert first[table]["row_count"] == expected_counts(SEPTEMBER)[table], table
+        assert second[table]["row_count"] == expected_counts(DECEMBER)[table], table
+        assert second[table]["months_kept"] == 2, table
+        assert month_counts(marts, table) == {
+            SEPTEMBER: expected_counts(SEPTEMBER)[table],
+            DECEMBER: expected_counts(DECEMBER)[table],
+        }, table
+        assert second[table]["note"] == "", table
+    customers = {
+        month: {
+            c
+            for (c,) in marts.execute(
+                "select customer_id from scoring.churn_risk_scores where as_of_month = ?", [month]
+            ).fetchall()
+        }
+        for month in (SEPTEMBER, DECEMBER)
+    }
+    assert customers == {SEPTEMBER: with_mrr(SEPTEMBER), DECEMBER: with_mrr(DECEMBER)}
+    pairs = set(
+        marts.execute(
+            "select customer_id, offering_id from scoring.cross_sell_recommendations "
+            "where as_of_month = ?",
+            [DECEMBER],
+        ).fetchall()
+    )
+    assert pairs == unowned_current(active_at(DECEMBER))
+
+
+def test_rewriting_a_month_leaves_the_other_months_rows_as_they_were(marts):
+    run_writers(marts, SEPTEMBER)
+    run_writers(marts, DECEMBER)
+    december = {
+        table: marts.execute(
+            f"select * from scoring.{table} where as_of_month = ? order by all", [DECEMBER]
+        ).fetchall()
+        for table in pipeline.WRITERS
+    }
+    again = run_writers(marts, SEPTEMBER)
+    for table in pipeline.WRITERS:
+        assert again[table]["row_count"] == expected_counts(SEPTEMBER)[table], table
+        assert month_counts(marts, table)[SEPTEMBER] == expected_counts(SEPTEMBER)[table], table
+        after = marts.execute(
+            f"select * from scoring.{table} where as_of_month = ? order by all", [DECEMBER]
+        ).fetchall()
+        assert after == december[table], table
+
+
+def test_writers_without_history_keep_only_their_month(marts):
+    run_writers(marts, SEPTEMBER)
+    meta = run_writers(marts, DECEMBER, keep_history=False)
+    for table in pipeline.WRITERS:
+        assert meta[table]["months_kept"] == 1, table
+        assert month_counts(marts, table) == {DECEMBER: expected_counts(DECEMBER)[table]}, table
+
+
+def test_a_month_after_the_data_writes_nothing_and_says_why(marts):
+    run_writers(marts, DECEMBER)
+    meta = run_writers(marts, AFTER_THE_DATA)
+    note = "no active customer at 2026-10: the marts' last month with active customers is 2025-12"
+    for table in pipeline.WRITERS:
+        assert meta[table]["as_of_month"] == "2026-10-01", table
+        assert (meta[table]["row_count"], meta[table]["note"]) == (0, note), table
+        assert set(month_counts(marts, table)) == {DECEMBER}, table
+
+
+def test_a_month_whose_marts_rows_are_gone_loses_its_old_scores(marts):
+    """Scores of 2025-12 from an earlier run go when a rebuilt warehouse has no active
+    customer that month; the other months stay."""
+    run_writers(marts, SEPTEMBER)
+    run_writers(marts, DECEMBER)
+    marts.execute("delete from marts.customer_classification where as_of_month = ?", [DECEMBER])
+    meta = run_writers(marts, DECEMBER)
+    for table in pipeline.WRITERS:
+        assert meta[table]["row_count"] == 0, table
+        assert meta[table]["note"] == (
+            "no active customer at 2025-12: the marts' last month with active customers is 2025-11"
+        ), table
+        assert set(month_counts(marts, table)) == {SEPTEMBER}, table
+
+
+def test_a_month_before_the_data_and_a_gap_write_nothing(marts):
+    before = run_writers(marts, date(2023, 6, 1))
+    marts.execute(
+        "delete from marts.customer_classification where as_of_month = ?", [date(2025, 3, 1)]
+    )
+    gap = run_writers(marts, date(2025, 3, 1))
+    for table in pipeline.WRITERS:
+        assert before[table]["row_count"] == gap[table]["row_count"] == 0, table
+        assert before[table]["note"].startswith("no active customer at 2023-06: the marts' first")
+        assert gap[table]["note"] == (
+            "no active customer at 2025-03 (no customer has TTM revenue then)"
+        ), table
+        assert table_rows(marts, table) == [], table
+
+
+def test_empty_marts_write_empty_tables(marts):
+    for table in ("portfolio_concentration", "customer_classification", "mrr_movements"):
+        marts.execute(f"delete from marts.{table}")
+    latest = run_writers(marts, None)
+    asked = run_writers(marts, AFTER_THE_DATA)
+    for table in pipeline.WRITERS:
+        assert latest[table]["as_of_month"] is None
+        assert latest[table]["row_count"] == 0
+        assert latest[table]["note"] == (
+            "marts.portfolio_concentration is empty: the marts were built for no month"
+        )
+        assert asked[table]["row_count"] == 0
+        assert asked[table]["note"].startswith("marts.customer_classification is empty")
+        assert table_rows(marts, table) == [], table
+
+
+def test_customers_without_mrr_leave_the_mrr_models_empty(marts):
+    """Classified customers but no MRR at all (no agreements in the export): the MRR models
+    have nothing to fit or score and say so; cross-sell still recommends."""
+    marts.execute("delete from marts.mrr_movements")
+    meta = run_writers(marts, DECEMBER)
+    assert meta["retention_curves"]["row_count"] == 0
+    assert meta["retention_curves"]["note"] == pipeline.NO_FIT_NOTE
+    assert meta["customer_lifetime_value"]["row_count"] == 0
+    assert meta["customer_lifetime_value"]["note"] == pipeline.NO_FIT_NOTE
+    assert meta["churn_risk_scores"]["row_count"] == 0
+    assert "cannot fit the churn model" in meta["churn_risk_scores"]["note"]
+    assert meta["cross_sell_recommendations"]["row_count"] == 5
+
+
+def test_the_default_month_is_the_latest_the_marts_were_built_for(marts):
+    meta = run_writers(marts, None)
+    for table in pipeline.WRITERS:
+        assert meta[table]["as_of_month"] == DECEMBER.isoformat(), table
+        assert set(month_counts(marts, table)) == {DECEMBER}, table
+
+
+def test_the_command_line_keeps_or_refreshes_history(tmp_path, capsys):
+    warehouse = tmp_path / "portfolio.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        create_marts(con)
+    assert pipeline.main(["--warehouse", str(warehouse), "--as-of-month", "2025-09"]) == 0
+    assert pipeline.main(["--warehouse", str(warehouse)]) == 0
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert set(month_counts(con, "churn_risk_scores")) == {SEPTEMBER, DECEMBER}
+    assert pipeline.main(["--warehouse", str(warehouse), "--as-of-month", "2026-10"]) == 0
+    assert "0 rows" in capsys.readouterr().out
+    assert pipeline.main(["--warehouse", str(warehouse), "--full-refresh"]) == 0
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert set(month_counts(con, "churn_risk_scores")) == {DECEMBER}
