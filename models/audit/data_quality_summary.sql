@@ -17,6 +17,28 @@ reader_rejects as (
     select * from {{ source('landing', 'reader_rejects') }}
 ),
 
+load_log as (
+    select * from {{ source('landing', 'load_log') }}
+),
+
+-- The log keeps one row per table per load; the landing tables hold the
+-- latest load.
+latest_load as (
+    select max(loaded_at) as loaded_at from load_log
+),
+
+-- Optional tables whose file was absent at the latest load, which the
+-- loader read as empty.
+absent_tables as (
+    select
+        load_log.table_name,
+        load_log.note
+    from load_log
+    inner join latest_load
+        on load_log.loaded_at = latest_load.loaded_at
+    where not load_log.is_present
+),
+
 -- One 'accepted' row per table, even when nothing was accepted.
 accepted as (
     {%- for table in tables %}
@@ -31,13 +53,31 @@ accepted as (
     {%- endfor %}
 ),
 
+-- An absent table's 'accepted' row of 0 becomes 'file_absent', with the
+-- loader's note on what the absence leaves empty.
+accepted_or_absent as (
+    select
+        accepted.source_table,
+        case
+            when absent_tables.table_name is null then accepted.outcome
+            else 'file_absent'
+        end as outcome,
+        accepted.row_count,
+        accepted.amount,
+        absent_tables.note
+    from accepted
+    left join absent_tables
+        on accepted.source_table = absent_tables.table_name
+),
+
 rejected as (
     {%- for table in tables %}
     select
         source_table,
         rejection_reason as outcome,
         count(*) as row_count,
-        sum(amount) as amount
+        sum(amount) as amount,
+        cast(null as varchar) as note
     from base_{{ table }}
     where rejection_reason is not null
     group by 1, 2
@@ -47,7 +87,8 @@ rejected as (
         table_name as source_table,
         'malformed_csv_line' as outcome,
         count(*) as row_count,
-        cast(null as decimal(18, 4)) as amount
+        cast(null as decimal(18, 4)) as amount,
+        cast(null as varchar) as note
     from reader_rejects
     group by 1, 2
 ),
@@ -61,7 +102,10 @@ after_cut_off as (
         'invoice_lines' as source_table,
         'after_cut_off' as outcome,
         count(*) as row_count,
-        sum(amount) as amount
+        sum(amount) as amount,
+        'accepted invoice lines dated after cut_off_month '
+        || '{{ cut_off_month[:7] }}'
+        || ': counted under accepted, in no mart' as note
     from base_invoice_lines
     where
         rejection_reason is null
@@ -79,7 +123,7 @@ outcomes as (
     select
         *,
         false as is_informational
-    from accepted
+    from accepted_or_absent
     union all
     select
         *,
@@ -114,6 +158,7 @@ outcomes_with_totals as (
         rows_read,
         cast(row_count as double) / nullif(rows_read, 0)
             as share_of_rows_read,
+        note,
         '{{ invocation_id }}' as invocation_id,
         cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as timestamp)
             as built_at

@@ -163,6 +163,20 @@ def test_lines_after_the_cut_off_are_reported_in_the_panel(warehouse: Path) -> N
         ("unknown_customer", False, False, 1, Decimal("999"), 7),
     ]
     assert rows[1][6] == pytest.approx(2 / 7)
+    notes = query(
+        warehouse,
+        "select outcome, note from audit.data_quality_summary"
+        " where source_table = 'invoice_lines' order by outcome",
+    )
+    assert notes == [
+        ("accepted", None),
+        (
+            "after_cut_off",
+            "accepted invoice lines dated after cut_off_month 2025-03:"
+            " counted under accepted, in no mart",
+        ),
+        ("unknown_customer", None),
+    ]
     # Other tables get no after_cut_off row.
     assert query(
         warehouse,

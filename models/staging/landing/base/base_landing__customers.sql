@@ -8,7 +8,7 @@
         {'name': 'employee_count', 'type': 'integer', 'non_negative': true},
         {'name': 'region', 'type': 'text'},
         {'name': 'account_manager', 'type': 'text'},
-        {'name': 'created_date', 'type': 'date', 'required': true},
+        {'name': 'created_date', 'type': 'date'},
         {'name': 'tcp_override', 'type': 'boolean'},
     ],
 ) }}
