@@ -52,7 +52,7 @@ customer_mrr_joined_to_previous as (
 -- data, where a customer that still has MRR would otherwise seem to leave.
 customer_months_classified as (
     select
-        -- The contract's column name (DOMAIN.md §3).
+        -- Published as `month`, the name in the mart's contract.
         months.month_start as month,  -- noqa: RF04
         compared.customer_id,
         cast(compared.mrr as decimal(38, 6)) as mrr,

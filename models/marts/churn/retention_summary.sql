@@ -71,7 +71,7 @@ cohort_12m_compared as (
 
 retention_by_month as (
     select
-        -- The contract's column name (DOMAIN.md §3).
+        -- Published as `month`, the name in the mart's contract.
         months.month_start as month,  -- noqa: RF04
         month_spine.month_start is not null as is_in_invoice_history,
         cast(coalesce(movements_summed.starting_mrr, 0) as decimal(38, 6))
