@@ -232,7 +232,8 @@ def test_missing_file_and_column_fail_fast_naming_them(
 ) -> None:
     landing = tmp_path / "landing"
     shutil.copytree(builds["clean"].parent / "landing", landing)
-    (landing / "churn_events.csv").unlink()
+    # offerings is required (an absent optional table is read as empty).
+    (landing / "offerings.csv").unlink()
     rows = read_rows(landing / "invoice_lines.csv")
     with (landing / "invoice_lines.csv").open("w", newline="") as handle:
         columns = [c for c in LANDING_TABLES["invoice_lines"] if c != "extended_cost"]
@@ -242,7 +243,7 @@ def test_missing_file_and_column_fail_fast_naming_them(
     warehouse = tmp_path / "portfolio.duckdb"
     result = run_loader(landing, warehouse)
     assert result.returncode == 2
-    assert "churn_events.csv" in result.stderr
+    assert "offerings.csv" in result.stderr
     assert "invoice_lines.csv: missing required column 'extended_cost'" in result.stderr
     # Nothing was loaded, so nothing can be built from half a landing folder.
     assert not warehouse.exists() or query(
