@@ -72,6 +72,7 @@ class DataMonths:
     cut_off: date | None = None
     invoice_lines: int = 0
     lines_after_cut_off: int = 0
+    last_invoice_date: date | None = None
 
     @property
     def last(self) -> date:
@@ -117,21 +118,25 @@ def data_months(
     row = con.execute(
         f"""
         with months as (
-            select {INVOICE_MONTH_SQL} as invoice_month from {relation}
+            select
+                {INVOICE_MONTH_SQL} as invoice_month,
+                try_cast(nullif(trim(invoice_date), '') as date) as invoice_date
+            from {relation}
         )
         select
             min(invoice_month),
             max(invoice_month),
             count(*),
-            count(*) filter (where invoice_month > {after})
+            count(*) filter (where invoice_month > {after}),
+            max(invoice_date)
         from months
         where isfinite(invoice_month)
         """
     ).fetchall()[0]
-    first, last, lines, after_cut_off = row
+    first, last, lines, after_cut_off, last_date = row
     if first is None:
         return None
-    return DataMonths(first, last, cut_off, int(lines), int(after_cut_off or 0))
+    return DataMonths(first, last, cut_off, int(lines), int(after_cut_off or 0), last_date)
 
 
 def landing_data_months(landing_dir: Path | str, cut_off: date | None = None) -> DataMonths | None:

@@ -266,7 +266,8 @@ def main(argv: list[str] | None = None) -> int:
     span = f"{first:%Y-%m}" if n == 1 else f"{first:%Y-%m}..{last:%Y-%m}"
     refresh = ", full refresh" if args.full_refresh else ""
     print(f"==> portfolio_job: {n} month(s) {span}, assets '{args.select}'{refresh}")
-    print(f"    landing:   {landing} ({data.describe()})")
+    last_line = f", last invoice {data.last_invoice_date}" if data.last_invoice_date else ""
+    print(f"    landing:   {landing} ({data.describe()}{last_line})")
     print(f"    warehouse: {served}")
     for table, meaning in OPTIONAL_TABLES.items():
         if table not in present:

@@ -65,10 +65,11 @@ def test_data_months_read_the_invoice_dates_as_staging_types_them() -> None:
             "('infinity'), ('2011-13-01')) t(invoice_date)"
         )
         months = data_months(con, "lines")
-        assert (months.first, months.last, months.invoice_lines) == (
+        assert (months.first, months.last, months.invoice_lines, months.last_invoice_date) == (
             d("2010-12"),
             d("2011-12"),
             3,
+            date(2011, 12, 9),
         )
         cut = data_months(con, "lines", d("2011-06"))
         assert (cut.last, cut.last_in_data, cut.lines_after_cut_off) == (
