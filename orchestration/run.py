@@ -26,6 +26,7 @@ The same from Dagster's own CLI (more log output; the months must be registered 
 import argparse
 import os
 import sys
+import textwrap
 import threading
 import time
 import uuid
@@ -169,7 +170,12 @@ def failure_summary(error: Any, limit: int = 12) -> list[str]:
     marker = "Errors parsed from dbt logs:"
     if marker in lines:
         lines = lines[lines.index(marker) + 1 :]
-    return [line[:160] for line in lines[:limit]]
+    wrapped = [
+        part
+        for line in lines
+        for part in textwrap.wrap(line, 150, subsequent_indent="  ", drop_whitespace=False)
+    ]
+    return wrapped[:limit]
 
 
 def run_failure_lines(result: Any) -> list[str]:
