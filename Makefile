@@ -39,6 +39,11 @@ DEMO_END_MONTH ?= 2026-10
 DEMO_SEED ?= 42
 DEMO_FORMAT ?= csv
 
+# pytest workers (pytest-xdist): the end-to-end tests spend most of their time in dbt
+# subprocesses, so two workers on two cores nearly halve `make pytest`. PYTEST_WORKERS=0 runs
+# in one process.
+PYTEST_WORKERS ?= 2
+
 # Scratch space of `make test` (ignored by git).
 TEST_DIR := $(CURDIR)/target/make-test
 
@@ -93,7 +98,7 @@ summary: setup ## Print the warehouse location and the latest month's headline f
 run: demo-data build summary ## The main job: demo data, full build, summary
 
 lint-sql: setup ## sqlfluff on models and singular tests
-	$(BIN)/sqlfluff lint models tests/dbt --disable-progress-bar
+	$(BIN)/sqlfluff lint models tests/dbt --disable-progress-bar --processes 2
 
 lint-python: setup ## ruff lint and format check
 	$(BIN)/ruff check .
@@ -111,7 +116,7 @@ dbt-test: setup ## dbt build (models, data tests, unit tests, contracts) on gene
 		$(BIN)/dbt build --target-path $(TEST_DIR)/dbt-target
 
 pytest: setup ## pytest: unit, orchestration and end-to-end tests
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=15
 
 test: lint dbt-test pytest ## Everything CI checks
 
