@@ -105,29 +105,12 @@ import duckdb
 
 from orchestration.landing import FILE_FORMATS, LANDING_TABLES, required_columns
 
-#: The landing tables this converter writes, and the columns of each, in contract order.
+#: The landing tables this converter writes, and the columns of each, in contract order:
+#: every column of offerings and invoice lines, and of customers only the id and the region.
 OUTPUT_COLUMNS: dict[str, tuple[str, ...]] = {
     "customers": ("customer_id", "region"),
-    "offerings": (
-        "offering_id",
-        "offering_name",
-        "offering_family",
-        "revenue_type",
-        "lifecycle",
-        "is_full_package_component",
-        "list_price",
-    ),
-    "invoice_lines": (
-        "invoice_line_id",
-        "invoice_id",
-        "invoice_date",
-        "customer_id",
-        "offering_id",
-        "revenue_type",
-        "quantity",
-        "extended_price",
-        "extended_cost",
-    ),
+    "offerings": LANDING_TABLES["offerings"],
+    "invoice_lines": LANDING_TABLES["invoice_lines"],
 }
 
 #: Non-stock codes of the export: code (upper case) -> (offering name, offering family).
