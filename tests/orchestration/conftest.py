@@ -57,6 +57,8 @@ def parse_manifest(project_dir: Path, target: Path) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     global _dagster_target
+    if getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput"):
+        return  # the pytest-xdist controller runs no test: each worker parses its own
     _dagster_target = Path(tempfile.mkdtemp(prefix="orchestration-tests-"))
     os.environ["PORTFOLIO_DAGSTER_TARGET_DIR"] = str(_dagster_target)
     parse_manifest(PROJECT_DIR, _dagster_target)
