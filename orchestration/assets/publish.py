@@ -1,10 +1,10 @@
 """The publish step: log the run in the candidate and swap it in as the served warehouse.
 
-``audit/publish_log`` is the last asset of every run. It depends on every asset of the code
-location that nothing else depends on, and so, transitively, on all of them: Dagster runs it
-only when every upstream step of the run succeeded. A failed blocking check fails the step of
-its asset (Dagster does so for blocking checks; dbt exits with an error on a failed test of
-severity error), so it stops the publish too.
+``audit/publish_log`` is the last asset of every run. It depends directly on every asset of
+the code location, so it runs last in any selection (``make load`` selects the landing assets
+only, and publishes them) and only when every upstream step of the run succeeded. A failed
+blocking check fails the step of its asset (Dagster does so for blocking checks; dbt exits with
+an error on a failed test of severity error), so it stops the publish too.
 
 Publishing (orchestration/warehouse.py) appends a row to ``audit.publish_log`` inside the
 candidate — run id, job, first and last as_of_month of the partition range, full refresh or
@@ -31,17 +31,16 @@ from orchestration.resources import CANDIDATE_WRITER, PUBLISH_LOG_KEY, Warehouse
 PUBLISH_GROUP = "publish"
 
 
-def terminal_keys(assets: Sequence[AssetsDefinition]) -> list[AssetKey]:
-    """Keys of the assets that no other asset in ``assets`` depends on, sorted."""
-    keys = {key for definition in assets for key in definition.keys}
-    upstream = {
-        dep
-        for definition in assets
-        for deps in definition.asset_deps.values()
-        for dep in deps
-        if dep in keys
-    }
-    return sorted(keys - upstream, key=lambda key: key.to_user_string())
+def upstream_keys(assets: Sequence[AssetsDefinition]) -> list[AssetKey]:
+    """Keys of every asset in ``assets``, sorted.
+
+    Every key, not only those nothing depends on: in a run of a subset (the landing group,
+    say) the publish step must still come after each selected asset.
+    """
+    return sorted(
+        {key for definition in assets for key in definition.keys},
+        key=lambda key: key.to_user_string(),
+    )
 
 
 def build_publish_asset(upstream: Sequence[AssetsDefinition]) -> AssetsDefinition:
@@ -49,7 +48,7 @@ def build_publish_asset(upstream: Sequence[AssetsDefinition]) -> AssetsDefinitio
 
     @asset(
         key=PUBLISH_LOG_KEY,
-        deps=terminal_keys(upstream),
+        deps=upstream_keys(upstream),
         group_name=PUBLISH_GROUP,
         kinds={"duckdb"},
         description="audit.publish_log: one row per published run. Materialising it swaps the "

@@ -169,3 +169,57 @@ def publish_log(warehouse: Path) -> list[tuple]:
             "select run_id, cast(first_month as varchar), cast(last_month as varchar), "
             "full_refresh from audit.publish_log order by published_at"
         ).fetchall()
+
+
+@pytest.fixture(scope="session")
+def old_export(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A generated export of 25 customers, 14 months ending 2012-03, without the optional
+    ``time_entries`` and ``churn_events`` files (read only)."""
+    landing = tmp_path_factory.mktemp("old_export") / "landing"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "orchestration.demo_data",
+            "--customers",
+            "25",
+            "--months",
+            "14",
+            "--end-month",
+            "2012-03",
+            "--seed",
+            "4",
+            "--output",
+            str(landing),
+            "--quiet",
+        ],
+        cwd=PROJECT_DIR,
+        check=True,
+        capture_output=True,
+    )
+    for optional in ("time_entries.csv", "churn_events.csv"):
+        (landing / optional).unlink()
+    return landing
+
+
+def run_command(root: Path, landing: Path, clock: str, *args: str) -> subprocess.CompletedProcess:
+    """``python -m orchestration.run *args`` as on ``clock``, in a Dagster instance under
+    ``root``, serving ``root/warehouse/portfolio.duckdb``."""
+    home = root / "dagster_home"
+    home.mkdir(exist_ok=True)
+    shutil.copy(PROJECT_DIR / "orchestration" / "dagster.yaml", home / "dagster.yaml")
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(home),
+        "PORTFOLIO_LANDING_DIR": str(landing),
+        "PORTFOLIO_WAREHOUSE": str(root / "warehouse" / "portfolio.duckdb"),
+        "PORTFOLIO_CLOCK": clock,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "orchestration.run", *args],
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )

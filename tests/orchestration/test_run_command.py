@@ -1,18 +1,12 @@
-"""The README's commands on a history that ended years ago, with the clock moved past it.
+"""``make build`` on a history that ended years ago, with the clock moved past it.
 
-``python -m orchestration.run`` (what ``make build`` and ``make month`` call) runs in a
-subprocess with its own Dagster instance, the clock injected through ``PORTFOLIO_CLOCK``. The
-export is a small generated portfolio of 14 months ending March 2012 without the optional
-``time_entries`` and ``churn_events`` files. Expected months and revenue are computed from the
-landing CSV in the test, not read from the build.
+``python -m orchestration.run --all-months --full-refresh`` runs in a subprocess with its own
+Dagster instance, the clock injected through ``PORTFOLIO_CLOCK`` (fixtures ``old_export`` and
+``run_command`` in conftest.py). Expected months and revenue are computed from the landing CSV
+in the test, not read from the build.
 """
 
 import csv
-import hashlib
-import os
-import shutil
-import subprocess
-import sys
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
@@ -21,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.orchestration.conftest import PROJECT_DIR
+from tests.orchestration.conftest import run_command
 
 pytestmark = pytest.mark.slow
 
@@ -36,59 +30,7 @@ def months_back(month: date, n: int) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
-@pytest.fixture(scope="module")
-def old_export(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    landing = tmp_path_factory.mktemp("old_export") / "landing"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "orchestration.demo_data",
-            "--customers",
-            "25",
-            "--months",
-            "14",
-            "--end-month",
-            "2012-03",
-            "--seed",
-            "4",
-            "--output",
-            str(landing),
-            "--quiet",
-        ],
-        cwd=PROJECT_DIR,
-        check=True,
-        capture_output=True,
-    )
-    for optional in ("time_entries.csv", "churn_events.csv"):
-        (landing / optional).unlink()
-    return landing
-
-
-def run_command(root: Path, landing: Path, clock: str, *args: str) -> subprocess.CompletedProcess:
-    home = root / "dagster_home"
-    home.mkdir(exist_ok=True)
-    shutil.copy(PROJECT_DIR / "orchestration" / "dagster.yaml", home / "dagster.yaml")
-    env = {
-        **os.environ,
-        "DAGSTER_HOME": str(home),
-        "PORTFOLIO_LANDING_DIR": str(landing),
-        "PORTFOLIO_WAREHOUSE": str(root / "warehouse" / "portfolio.duckdb"),
-        "PORTFOLIO_CLOCK": clock,
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "orchestration.run", *args],
-        cwd=PROJECT_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-
-
-def test_build_and_month_end_of_a_history_that_ended_years_ago(
-    tmp_path: Path, old_export: Path
-) -> None:
+def test_make_build_of_a_history_that_ended_years_ago(tmp_path: Path, old_export: Path) -> None:
     with (old_export / "invoice_lines.csv").open(newline="") as handle:
         lines = list(csv.DictReader(handle))
     months_seen = {month_of(line["invoice_date"]) for line in lines}
@@ -131,21 +73,3 @@ def test_build_and_month_end_of_a_history_that_ended_years_ago(
             "where outcome = 'file_absent' order by 1"
         ).fetchall()
         assert absent == [("churn_events",), ("time_entries",)]
-
-    # make month with no MONTH, on 1 January 2027: the latest month of the data, said in a line.
-    month = run_command(tmp_path, old_export, "2027-01-01T00:00:00")
-    assert month.returncode == 0, month.stdout + month.stderr
-    assert "1 month(s) 2012-03" in month.stdout
-    assert (
-        "note:      exports do not reach the month just closed 2026-12: the exports end at "
-        "2012-03 (last invoice month); building 2012-03"
-    ) in month.stdout
-
-    # A month the exports do not reach is refused in one line; nothing is published.
-    before = hashlib.sha256(served.read_bytes()).hexdigest()
-    refused = run_command(tmp_path, old_export, "2012-05-02T00:00:00", "--month", "2012-04")
-    assert refused.returncode == 2
-    assert refused.stderr.strip() == (
-        f"error: 2012-04 is not a month of the exports: invoice months {first:%Y-%m}..2012-03"
-    )
-    assert hashlib.sha256(served.read_bytes()).hexdigest() == before
