@@ -16,6 +16,17 @@ import pytest
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 BIN_DIR = Path(sys.executable).parent
 
+#: The catalogue of the hand-made landing folders: one current managed-services (MRR)
+#: offering, a component of the full package.
+MANAGED_SERVICES_OFFERING = {
+    "offering_id": "MS",
+    "offering_name": "Managed services",
+    "offering_family": "msp",
+    "revenue_type": "mrr",
+    "lifecycle": "current",
+    "is_full_package_component": "true",
+}
+
 
 #: dbt's partial-parse state of earlier builds in this process, by (warehouse file name, vars).
 #: dbt re-parses the whole project (~5 s) for a new target folder; the state is valid for

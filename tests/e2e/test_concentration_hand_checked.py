@@ -11,7 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import build_warehouse, compile_model, query, write_table
+from tests.conftest import (
+    MANAGED_SERVICES_OFFERING,
+    build_warehouse,
+    compile_model,
+    query,
+    write_table,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -49,20 +55,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
             for c in customers
         ],
     )
-    write_table(
-        landing,
-        "offerings",
-        [
-            {
-                "offering_id": "MS",
-                "offering_name": "Managed services",
-                "offering_family": "msp",
-                "revenue_type": "mrr",
-                "lifecycle": "current",
-                "is_full_package_component": "true",
-            }
-        ],
-    )
+    write_table(landing, "offerings", [MANAGED_SERVICES_OFFERING])
     for table in ("agreements", "agreement_lines", "time_entries", "churn_events"):
         write_table(landing, table, [])
     write_table(

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import build_warehouse, query, write_table
+from tests.conftest import MANAGED_SERVICES_OFFERING, build_warehouse, query, write_table
 
 pytestmark = pytest.mark.slow
 
@@ -50,20 +50,7 @@ def write_landing(landing: Path) -> None:
             for c in "AB"
         ],
     )
-    write_table(
-        landing,
-        "offerings",
-        [
-            {
-                "offering_id": "MS",
-                "offering_name": "Managed services",
-                "offering_family": "msp",
-                "revenue_type": "mrr",
-                "lifecycle": "current",
-                "is_full_package_component": "true",
-            }
-        ],
-    )
+    write_table(landing, "offerings", [MANAGED_SERVICES_OFFERING])
     write_table(
         landing,
         "agreements",

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import build_warehouse, query, write_table
+from tests.conftest import MANAGED_SERVICES_OFFERING, build_warehouse, query, write_table
 
 pytestmark = pytest.mark.slow
 
@@ -34,20 +34,7 @@ def write_plain_export(landing: Path) -> None:
         writer = csv.writer(handle)
         writer.writerow(["customer_id", "customer_name"])
         writer.writerows([["A", "Customer A"], ["B", "Customer B"]])
-    write_table(
-        landing,
-        "offerings",
-        [
-            {
-                "offering_id": "MS",
-                "offering_name": "Managed services",
-                "offering_family": "msp",
-                "revenue_type": "mrr",
-                "lifecycle": "current",
-                "is_full_package_component": "true",
-            }
-        ],
-    )
+    write_table(landing, "offerings", [MANAGED_SERVICES_OFFERING])
     write_table(
         landing,
         "invoice_lines",
