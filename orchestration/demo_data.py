@@ -1,6 +1,6 @@
 """Deterministic demo landing data for a fictitious managed-service provider (MSP).
 
-Writes the seven landing tables of the domain contract (``DOMAIN.md`` section 2) into one folder,
+Writes the seven landing tables of the contract (orchestration/landing.py) into one folder,
 as CSV (header, ISO dates, ``true``/``false``, empty field = null) or Parquet (DECIMAL(18, 2) money,
 quantities and hours; DATE dates; BOOLEAN flags)::
 
@@ -145,7 +145,7 @@ TABLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("was_flagged_at_risk", "bool"),
     ),
 }
-"""Landing tables and their columns, in the order of DOMAIN.md section 2.
+"""Landing tables and their columns, in the contract's order (orchestration/landing.py).
 
 Column kinds: ``text``, ``int``, ``date``, ``bool``, ``money`` (held as integer cents) and
 ``decimal`` (quantities and hours, held as integer hundredths)."""
@@ -1353,8 +1353,8 @@ def _write_all(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m orchestration.demo_data",
-        description="Write deterministic demo landing data (the seven tables of DOMAIN.md §2) "
-        "for a fictitious managed-service provider.",
+        description="Write deterministic demo landing data (the seven tables of the landing "
+        "contract) for a fictitious managed-service provider.",
     )
     parser.add_argument("--customers", type=int, default=300, help="number of customers (300)")
     parser.add_argument("--months", type=int, default=36, help="months in the window (36)")

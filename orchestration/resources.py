@@ -148,7 +148,7 @@ class WarehouseResource(ConfigurableResource):
         ``PORTFOLIO_WAREHOUSE`` (read by profiles/profiles.yml) is set to the candidate inside
         the block and restored after it. The target folder (``<dbt_targets>/<run_id>/<id>``,
         dbt's artefacts and log) is removed after the block: Dagster's event log keeps dbt's
-        output, and the folders would otherwise pile up (PITFALLS).
+        output, and the folders would otherwise pile up (one per invocation, never removed).
         """
         candidate = self.candidate(context)
         target = self.dbt_targets / context.run.run_id / f"{uuid.uuid4().hex[:8]}"

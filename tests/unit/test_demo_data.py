@@ -18,7 +18,7 @@ END_MONTH = "2026-10"
 WINDOW_START = date(2024, 11, 1)
 WINDOW_END = date(2026, 10, 31)
 
-# The landing contract, DOMAIN.md section 2, column by column.
+# The landing contract, column by column.
 CONTRACT = {
     "customers": [
         "customer_id",
