@@ -134,15 +134,8 @@ OPTIONAL_TABLES: dict[str, str] = {
 #: Columns a file may lack; they read as empty. No figure needs them, or an
 #: empty value is allowed and has a documented meaning.
 OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {
-    "customers": (
-        "customer_name",
-        "industry",
-        "employee_count",
-        "region",
-        "account_manager",
-        "created_date",
-        "tcp_override",
-    ),
+    # Every customer column but the key.
+    "customers": LANDING_TABLES["customers"][1:],
     "offerings": ("offering_name", "offering_family", "list_price"),
     "agreements": ("end_date", "cancelled_date"),
     "agreement_lines": ("cancelled_date",),
