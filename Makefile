@@ -66,7 +66,7 @@ $(VENV)/.synced: $(UV) pyproject.toml uv.lock packages.yml
 setup: $(VENV)/.synced ## Create .venv from the lock file and install dbt packages (idempotent)
 
 demo-data: setup ## Generate the demo landing files into $PORTFOLIO_LANDING_DIR
-	$(PY) -m orchestration.demo_data --customers $(DEMO_CUSTOMERS) --months $(DEMO_MONTHS) \
+	$(PY) -m orchestration.demo --customers $(DEMO_CUSTOMERS) --months $(DEMO_MONTHS) \
 		--end-month $(DEMO_END_MONTH) --seed $(DEMO_SEED) --format $(DEMO_FORMAT) \
 		--output $(PORTFOLIO_LANDING_DIR)
 
@@ -78,13 +78,13 @@ $(DAGSTER_MANIFEST): $(VENV)/.synced $(DBT_INPUTS)
 	@$(BIN)/dbt parse --quiet --target-path $(@D) --log-path $(@D)
 
 load: $(DAGSTER_READY) ## Load $PORTFOLIO_LANDING_DIR into the warehouse (Dagster run, landing only)
-	$(PY) -m orchestration.run --select group:landing
+	$(PY) -m orchestration.commands.run --select group:landing
 
 build: $(DAGSTER_READY) ## Full build of every month of the exports into $PORTFOLIO_WAREHOUSE
-	$(PY) -m orchestration.run --all-months --full-refresh
+	$(PY) -m orchestration.commands.run --all-months --full-refresh
 
 month: $(DAGSTER_READY) ## One month-end run: MONTH=YYYY-MM, default the latest closed month in the data
-	$(PY) -m orchestration.run $(if $(MONTH),--month $(MONTH))
+	$(PY) -m orchestration.commands.run $(if $(MONTH),--month $(MONTH))
 
 dev: $(DAGSTER_READY) ## Dagster UI and daemon (schedule, sensor, backfills) on localhost:3000
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(DAGSTER) dev
@@ -93,7 +93,7 @@ validate: $(DAGSTER_READY) ## Check that the Dagster definitions load (dagster d
 	$(DAGSTER) definitions validate
 
 summary: setup ## Print the warehouse location and the latest month's headline figures
-	$(PY) -m orchestration.summary
+	$(PY) -m orchestration.commands.summary
 
 run: demo-data build summary ## The main job: demo data, full build, summary
 
@@ -108,7 +108,7 @@ lint: lint-sql lint-python ## All linters
 
 dbt-test: setup ## dbt build (models, data tests, unit tests, contracts) on generated data
 	rm -rf $(TEST_DIR) && mkdir -p $(TEST_DIR)
-	$(PY) -m orchestration.demo_data --customers 300 --months 36 --seed 7 \
+	$(PY) -m orchestration.demo --customers 300 --months 36 --seed 7 \
 		--output $(TEST_DIR)/landing --quiet
 	PORTFOLIO_WAREHOUSE=$(TEST_DIR)/portfolio.duckdb \
 		$(PY) -m orchestration.landing load --landing-dir $(TEST_DIR)/landing

@@ -145,13 +145,13 @@ def landing_data_months(landing_dir: Path | str, cut_off: date | None = None) ->
     Raises:
         orchestration.landing.LandingError: the folder has no readable invoice_lines file.
     """
-    from orchestration.landing import find_landing_file
+    from orchestration.landing.loader import find_landing_file
 
     landing_file = find_landing_file(landing_dir, "invoice_lines")
     by_lower = {c.strip().lower(): c for c in landing_file.header()}
     column = by_lower.get("invoice_date")
     if column is None:
-        from orchestration.landing import LandingError
+        from orchestration.landing.loader import LandingError
 
         raise LandingError(f"{landing_file.path}: missing required column 'invoice_date'")
     quoted = '"' + column.replace('"', '""') + '"'

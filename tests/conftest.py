@@ -52,7 +52,8 @@ def build_warehouse(
     end-to-end tests skip them to stay fast). Raises AssertionError with dbt's
     output when the build fails.
     """
-    from orchestration.landing import connect_warehouse, load_landing
+    from orchestration.landing.loader import load_landing
+    from orchestration.warehouse.connection import connect_warehouse
 
     with connect_warehouse(warehouse) as con:
         load_landing(con, landing_dir)
@@ -109,7 +110,7 @@ def compile_model(model: str, vars_: str, scratch: Path) -> subprocess.Completed
 
 def write_table(folder: Path, table: str, rows: list[dict[str, object]]) -> None:
     """Write a landing CSV with the contract's columns; columns a row omits are empty."""
-    from orchestration.landing import LANDING_TABLES
+    from orchestration.landing.contract import LANDING_TABLES
 
     with (folder / f"{table}.csv").open("w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=LANDING_TABLES[table])
@@ -135,7 +136,7 @@ def demo_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
     Returns (landing folder, warehouse file). Tests must only read the warehouse.
     """
-    from orchestration.demo_data import generate
+    from orchestration.demo.generator import generate
 
     root = tmp_path_factory.mktemp("demo_build")
     landing = root / "landing"

@@ -3,7 +3,7 @@
 Each ``write_*`` function reads the marts through the DuckDB connection it is given, fits its
 model as of one month, writes that month's snapshot into its table in the ``scoring`` schema
 and returns a metadata dict saying what was fitted and how well. The Dagster assets
-(orchestration/assets/scoring.py) call them on the run's candidate warehouse; analysts can call
+(orchestration/defs/assets/scoring.py) call them on the run's candidate warehouse; analysts can call
 them on a copy::
 
     python -m orchestration.scoring.pipeline --warehouse warehouse/portfolio.duckdb
@@ -52,8 +52,8 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from orchestration.landing import connect_warehouse
 from orchestration.scoring import churn_risk, cross_sell, features, lifetime_value
+from orchestration.warehouse.connection import connect_warehouse
 
 __all__ = [
     "SCHEMA",

@@ -24,8 +24,8 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.demo_data import generate
-from orchestration.landing import LANDING_TABLES
+from orchestration.demo.generator import generate
+from orchestration.landing.contract import LANDING_TABLES
 from tests.conftest import PROJECT_DIR, build_warehouse, query
 
 pytestmark = pytest.mark.slow

@@ -511,7 +511,7 @@ def write_demo_landing(landing: Path) -> None:
         [
             str(BIN_DIR / "python"),
             "-m",
-            "orchestration.demo_data",
+            "orchestration.demo",
             "--customers",
             "100",
             "--months",

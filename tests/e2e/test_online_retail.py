@@ -1,7 +1,8 @@
 """The whole build on a real invoicing export: UCI Online Retail (2010-12 … 2011-12).
 
 ``tests/fixtures/online_retail/online_retail_2010_2011.parquet`` (source and licence in the
-README next to it) is converted by ``orchestration.online_retail`` into a landing folder with
+README next to it) is converted by ``orchestration.landing.online_retail`` into a landing
+folder with
 only the three required tables and built with the loader and ``dbt build``. The expected
 figures are computed here straight from the Parquet file with pandas and Python ``Decimal``,
 by the definitions of the README glossary, never from the converter's output or the build:
@@ -25,7 +26,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from orchestration.online_retail import convert
+from orchestration.landing.online_retail import convert
 from tests.conftest import PROJECT_DIR, build_warehouse, query
 
 pytestmark = pytest.mark.slow

@@ -28,9 +28,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.demo_data import generate
-from orchestration.landing import connect_warehouse
+from orchestration.demo.generator import generate
 from orchestration.scoring import features, pipeline
+from orchestration.warehouse.connection import connect_warehouse
 from tests.conftest import build_warehouse
 
 pytestmark = pytest.mark.slow

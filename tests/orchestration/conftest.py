@@ -1,6 +1,6 @@
 """Orchestration test setup: a dbt manifest of their own, small landing data, job runs.
 
-The code location loads its dbt assets from a prepared manifest (orchestration/project.py).
+The code location loads its dbt assets from a prepared manifest (orchestration/defs/project.py).
 These tests parse one into a temporary folder before any test module imports the code
 location, so they neither depend on nor disturb ``target/`` of other dbt commands.
 """
@@ -75,7 +75,7 @@ def generate_landing(folder: Path, *, customers: int = 30, seed: int = 11) -> Pa
         [
             sys.executable,
             "-m",
-            "orchestration.demo_data",
+            "orchestration.demo",
             "--customers",
             str(customers),
             "--months",
@@ -109,8 +109,8 @@ def instance_with_months(first: str, last: str):
     """
     from dagster import DagsterInstance
 
+    from orchestration.defs.partitions import partition_month, sync_month_partitions
     from orchestration.months import month_key, month_range
-    from orchestration.partitions import partition_month, sync_month_partitions
 
     instance = DagsterInstance.ephemeral()
     months = month_range(partition_month(first), partition_month(last))
@@ -133,9 +133,9 @@ def run_portfolio_job(
     ``PORTFOLIO_LANDING_DIR`` when the run executes, so tests set those.
     """
 
-    from orchestration.assets.dbt import full_refresh_run_config
-    from orchestration.definitions import defs
-    from orchestration.jobs import PORTFOLIO_JOB_NAME
+    from orchestration.defs.assets.dbt import full_refresh_run_config
+    from orchestration.defs.definitions import defs
+    from orchestration.defs.jobs import PORTFOLIO_JOB_NAME
 
     job = defs.resolve_job_def(PORTFOLIO_JOB_NAME)
     return job.execute_in_process(
@@ -180,7 +180,7 @@ def old_export(tmp_path_factory: pytest.TempPathFactory) -> Path:
         [
             sys.executable,
             "-m",
-            "orchestration.demo_data",
+            "orchestration.demo",
             "--customers",
             "25",
             "--months",
@@ -203,7 +203,7 @@ def old_export(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def run_command(root: Path, landing: Path, clock: str, *args: str) -> subprocess.CompletedProcess:
-    """``python -m orchestration.run *args`` as on ``clock``, in a Dagster instance under
+    """``python -m orchestration.commands.run *args`` as on ``clock``, in a Dagster instance under
     ``root``, serving ``root/warehouse/portfolio.duckdb``."""
     home = root / "dagster_home"
     home.mkdir(exist_ok=True)
@@ -216,7 +216,7 @@ def run_command(root: Path, landing: Path, clock: str, *args: str) -> subprocess
         "PORTFOLIO_CLOCK": clock,
     }
     return subprocess.run(
-        [sys.executable, "-m", "orchestration.run", *args],
+        [sys.executable, "-m", "orchestration.commands.run", *args],
         cwd=PROJECT_DIR,
         env=env,
         capture_output=True,

@@ -22,13 +22,13 @@ from dagster import (
     instance_for_test,
 )
 
-from orchestration.assets.landing import landing_asset_key
-from orchestration.definitions import defs
-from orchestration.jobs import PORTFOLIO_JOB_NAME
-from orchestration.landing import LANDING_TABLES
-from orchestration.partitions import MONTHLY_PARTITIONS, PARTITIONS_NAME
-from orchestration.project import manifest_is_stale
-from orchestration.resources import PUBLISH_LOG_KEY
+from orchestration.defs.assets.landing import landing_asset_key
+from orchestration.defs.definitions import defs
+from orchestration.defs.jobs import PORTFOLIO_JOB_NAME
+from orchestration.defs.partitions import MONTHLY_PARTITIONS, PARTITIONS_NAME
+from orchestration.defs.project import manifest_is_stale
+from orchestration.defs.resources import PUBLISH_LOG_KEY
+from orchestration.landing.contract import LANDING_TABLES
 from tests.orchestration.conftest import BIN_DIR, PROJECT_DIR
 
 ASSET_GRAPH = defs.get_repository_def().asset_graph
@@ -37,14 +37,20 @@ ASSET_GRAPH = defs.get_repository_def().asset_graph
 def dbt_key(model: str) -> AssetKey:
     from dagster_dbt import get_asset_key_for_model
 
-    from orchestration.assets.dbt import dbt_models
+    from orchestration.defs.assets.dbt import dbt_models
 
     return get_asset_key_for_model([dbt_models], model)
 
 
 def test_dagster_definitions_validate_passes(tmp_path: Path) -> None:
     result = subprocess.run(
-        [str(BIN_DIR / "dagster"), "definitions", "validate", "-m", "orchestration.definitions"],
+        [
+            str(BIN_DIR / "dagster"),
+            "definitions",
+            "validate",
+            "-m",
+            "orchestration.defs.definitions",
+        ],
         cwd=PROJECT_DIR,
         env={**os.environ, "DAGSTER_HOME": str(tmp_path)},
         capture_output=True,
@@ -187,7 +193,7 @@ def test_a_history_that_ended_years_ago_is_never_a_month_end(
 
 
 def test_schedule_time_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    import orchestration.schedules as schedules
+    import orchestration.defs.schedules as schedules
 
     monkeypatch.setenv("PORTFOLIO_SCHEDULE_DAY", "5")
     monkeypatch.setenv("PORTFOLIO_SCHEDULE_HOUR", "7")
@@ -263,8 +269,8 @@ def test_landing_sensor_launches_nothing_for_the_files_the_served_warehouse_was_
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stack: ExitStack
 ) -> None:
     """`make dev` on a built warehouse: the sensor's first tick finds nothing new to build."""
-    from orchestration.landing import fingerprint, landing_file_states
-    from orchestration.warehouse import PublishRecord, write_publish_log
+    from orchestration.landing.loader import fingerprint, landing_file_states
+    from orchestration.warehouse.publish import PublishRecord, write_publish_log
 
     landing = tmp_path / "landing"
     landing.mkdir()

@@ -14,8 +14,8 @@ from dagster import (
     materialize,
 )
 
-from orchestration.assets.publish import build_publish_asset
-from orchestration.resources import CANDIDATE_WRITER, WarehouseResource
+from orchestration.defs.assets.publish import build_publish_asset
+from orchestration.defs.resources import CANDIDATE_WRITER, WarehouseResource
 from tests.orchestration.conftest import instance_with_months, publish_log
 
 

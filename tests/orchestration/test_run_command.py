@@ -1,6 +1,7 @@
 """``make build`` on a history that ended years ago, with the clock moved past it.
 
-``python -m orchestration.run --all-months --full-refresh`` runs in a subprocess with its own
+``python -m orchestration.commands.run --all-months --full-refresh`` runs in a subprocess with
+its own
 Dagster instance, the clock injected through ``PORTFOLIO_CLOCK`` (fixtures ``old_export`` and
 ``run_command`` in conftest.py). Expected months and revenue are computed from the landing CSV
 in the test, not read from the build.

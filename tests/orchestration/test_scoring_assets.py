@@ -49,8 +49,8 @@ MARTS = sorted({parent.split("/")[1] for parents in LINEAGE.values() for parent 
 
 
 def test_scoring_assets_depend_on_the_marts_they_read_and_precede_publishing() -> None:
-    from orchestration.definitions import defs
-    from orchestration.resources import PUBLISH_LOG_KEY
+    from orchestration.defs.definitions import defs
+    from orchestration.defs.resources import PUBLISH_LOG_KEY
 
     graph = defs.resolve_asset_graph()
     for key, parents in LINEAGE.items():
@@ -75,8 +75,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def instance_with_demo_months() -> DagsterInstance:
     """An ephemeral instance with the demo data's month partitions registered, in order."""
+    from orchestration.defs.partitions import partition_month, sync_month_partitions
     from orchestration.months import month_key, month_range
-    from orchestration.partitions import partition_month, sync_month_partitions
 
     instance = DagsterInstance.ephemeral()
     months = month_range(partition_month(DEMO_FIRST_MONTH), partition_month(DEMO_LAST_MONTH))
@@ -87,11 +87,11 @@ def instance_with_demo_months() -> DagsterInstance:
 def test_materialising_scores_the_partition_month_into_the_candidate_only(
     built: Path, tmp_path: Path
 ) -> None:
-    from orchestration import warehouse as wap
-    from orchestration.assets import scoring
-    from orchestration.landing import connect_warehouse
-    from orchestration.resources import WarehouseResource
+    from orchestration.defs.assets import scoring
+    from orchestration.defs.resources import WarehouseResource
     from orchestration.scoring import pipeline
+    from orchestration.warehouse import publish as wap
+    from orchestration.warehouse.connection import connect_warehouse
 
     served = tmp_path / "portfolio.duckdb"
     shutil.copyfile(built, served)

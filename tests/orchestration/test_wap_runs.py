@@ -122,10 +122,10 @@ def test_a_failing_data_test_publishes_nothing(
     from dagster import AssetCheckSeverity, materialize
     from dagster_dbt import DbtCliResource, DbtProject
 
-    from orchestration.assets.dbt import build_dbt_assets
-    from orchestration.assets.landing import landing_tables
-    from orchestration.assets.publish import build_publish_asset
-    from orchestration.resources import WarehouseResource, dbt_executable
+    from orchestration.defs.assets.dbt import build_dbt_assets
+    from orchestration.defs.assets.landing import landing_tables
+    from orchestration.defs.assets.publish import build_publish_asset
+    from orchestration.defs.resources import WarehouseResource, dbt_executable
 
     # A copy of the dbt project with one more data test, and landing data that violates it.
     project_dir = tmp_path / "project"

@@ -1,4 +1,4 @@
-"""Tests for the demo landing-data generator (orchestration.demo_data)."""
+"""Tests for the demo landing-data generator (orchestration.demo.generator)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration import demo_data
+from orchestration.demo import generator as demo_data
 
 CUSTOMERS = 120
 MONTHS = 24

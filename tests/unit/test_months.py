@@ -11,8 +11,10 @@ import duckdb
 import pytest
 from dagster import DagsterInstance
 
-from orchestration.landing import LandingError
-from orchestration.month_end import plan_month_end
+from orchestration.commands.run import plan_months
+from orchestration.defs.month_end import plan_month_end
+from orchestration.defs.partitions import PARTITIONS_NAME, sync_month_partitions
+from orchestration.landing.loader import LandingError
 from orchestration.months import (
     DataMonths,
     data_months,
@@ -21,8 +23,6 @@ from orchestration.months import (
     month_just_closed,
     month_range,
 )
-from orchestration.partitions import PARTITIONS_NAME, sync_month_partitions
-from orchestration.run import plan_months
 
 
 def d(text: str) -> date:

@@ -7,13 +7,13 @@ import pytest
 from dagster import PartitionKeyRange
 
 from orchestration import settings
-from orchestration.landing import LandingFileState, fingerprint, landing_file_states
-from orchestration.partitions import (
+from orchestration.defs.partitions import (
     dbt_month_vars,
     month_count,
     partition_month,
     partition_months,
 )
+from orchestration.landing.loader import LandingFileState, fingerprint, landing_file_states
 
 
 def test_partition_keys_are_first_of_month_dates() -> None:

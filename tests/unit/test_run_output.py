@@ -2,7 +2,7 @@
 
 from dagster._utils.error import SerializableErrorInfo
 
-from orchestration.run import failure_summary
+from orchestration.commands.run import failure_summary
 
 
 def error(message: str, cause: SerializableErrorInfo | None = None) -> SerializableErrorInfo:
@@ -11,7 +11,7 @@ def error(message: str, cause: SerializableErrorInfo | None = None) -> Serializa
 
 def test_a_python_step_failure_shows_the_innermost_exception() -> None:
     inner = error(
-        "orchestration.assets.landing.ExportsDoNotReachError: the run asks for 2026-11 but "
+        "orchestration.defs.assets.landing.ExportsDoNotReachError: the run asks for 2026-11 but "
         "the exports in /x do not cover it (invoice months 2023-11..2026-10); nothing is "
         "published\n"
     )
@@ -23,7 +23,8 @@ def test_a_python_step_failure_shows_the_innermost_exception() -> None:
     lines = failure_summary(wrapped)
     assert all(len(line) <= 150 for line in lines)
     assert " ".join(line.strip() for line in lines) == (
-        "orchestration.assets.landing.ExportsDoNotReachError: the run asks for 2026-11 but the "
+        "orchestration.defs.assets.landing.ExportsDoNotReachError: the run asks for 2026-11 "
+        "but the "
         "exports in /x do not cover it (invoice months 2023-11..2026-10); nothing is published"
     )
 

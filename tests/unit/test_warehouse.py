@@ -1,4 +1,4 @@
-"""Write-audit-publish helpers (orchestration/warehouse.py) on small DuckDB files."""
+"""Write-audit-publish helpers (orchestration/warehouse/publish.py) on small DuckDB files."""
 
 import os
 import threading
@@ -9,8 +9,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration import warehouse as wap
-from orchestration.landing import connect_warehouse
+from orchestration.warehouse import publish as wap
+from orchestration.warehouse.connection import connect_warehouse
 
 
 def make_served(path: Path, rows: int) -> Path:

@@ -8,7 +8,7 @@ latest month the run built, i.e. the **last month of the run's partition range**
 the month asked for). The models read the marts up to that month only.
 
 The tables keep one snapshot per ``as_of_month``: a run replaces its month's rows and keeps the
-others, except a full-refresh run (run config ``full_refresh``, orchestration/assets/dbt.py),
+others, except a full-refresh run (run config ``full_refresh``, orchestration/defs/assets/dbt.py),
 which empties the tables first because the rebuilt marts may have changed history. A month
 without marts rows writes no rows and does not fail the run; the metadata's ``note`` says why.
 What was fitted and how well (sBG parameters per segment, holdout AUC against the naive
@@ -32,9 +32,9 @@ from dagster import (
 )
 from dagster_dbt import get_asset_key_for_model
 
-from orchestration.assets.dbt import dbt_models, is_full_refresh
-from orchestration.partitions import partition_months
-from orchestration.resources import CANDIDATE_WRITER, WarehouseResource
+from orchestration.defs.assets.dbt import dbt_models, is_full_refresh
+from orchestration.defs.partitions import partition_months
+from orchestration.defs.resources import CANDIDATE_WRITER, WarehouseResource
 from orchestration.scoring import features, pipeline
 
 SCORING_GROUP = "scoring"

@@ -4,7 +4,8 @@ Dagster builds the dbt assets from a *prepared* manifest in ``$PORTFOLIO_DAGSTER
 (default ``target/dagster``, kept apart from the ``target/`` of hand-run dbt commands). The
 Makefile rule ``$(DAGSTER_MANIFEST)`` prepares it (``dbt parse``) whenever a file under
 models/, macros/, seeds/ or tests/dbt changed. Whoever imports the code location without
-``make`` — ``python -m orchestration.run``, ``dagster dev`` (:meth:`DbtProject.prepare_if_dev`),
+``make`` — ``python -m orchestration.commands.run``, ``dagster dev``
+(:meth:`DbtProject.prepare_if_dev`),
 the daemon — finds it re-parsed when it is missing or older than a dbt file: one line on the
 terminal says so, and the parse takes a few seconds. A stale manifest would otherwise fail a
 run with ``KeyError: 'model...'`` deep inside the dbt step.

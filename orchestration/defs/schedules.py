@@ -5,7 +5,7 @@ Fires at ``PORTFOLIO_SCHEDULE_HOUR``:``PORTFOLIO_SCHEDULE_MINUTE`` on day
 default UTC). On 2026-12-03 the month just closed is 2026-11: the tick reads the landing
 folder's invoice months, registers them as partitions and requests the 2026-11 partition.
 When the exports do not reach 2026-11 (or the cut-off month is earlier) the tick is skipped
-with one line naming the month expected and the last month found (orchestration/month_end.py
+with one line naming the month expected and the last month found (orchestration/defs/month_end.py
 says why skip rather than fail); the landing sensor builds the month when the exports land.
 ``PORTFOLIO_SCHEDULE_STATUS=stopped`` makes it start switched off.
 """
@@ -21,11 +21,11 @@ from dagster import (
 )
 
 from orchestration import settings
-from orchestration.jobs import portfolio_job
-from orchestration.landing import LandingError
-from orchestration.month_end import plan_month_end
+from orchestration.defs.jobs import portfolio_job
+from orchestration.defs.month_end import plan_month_end
+from orchestration.defs.partitions import sync_month_partitions
+from orchestration.landing.loader import LandingError
 from orchestration.months import landing_data_months, month_just_closed
-from orchestration.partitions import sync_month_partitions
 
 _DAY = settings.int_setting("PORTFOLIO_SCHEDULE_DAY", 3, 1, 28)
 _HOUR = settings.int_setting("PORTFOLIO_SCHEDULE_HOUR", 6, 0, 23)

@@ -3,5 +3,5 @@
 definitions.py loads every asset defined in this package, so an asset module added here (for
 example ``scoring.py``) joins the main job and runs before the publish step without another
 edit. Assets that write tables take ``**CANDIDATE_WRITER`` and the ``warehouse`` resource
-(orchestration/resources.py).
+(orchestration/defs/resources.py).
 """

@@ -7,13 +7,13 @@ schedule, the sensor) or a range (a backfill, ``make build``): one run, one ``db
 
 from __future__ import annotations
 
-from dagster import AssetSelection, JobDefinition, define_asset_job
+from dagster import AssetSelection, define_asset_job
 
 PORTFOLIO_JOB_NAME = "portfolio_job"
 
 portfolio_job = define_asset_job(
     name=PORTFOLIO_JOB_NAME,
-    # Partitioned like its assets (orchestration/partitions.py): every asset carries
+    # Partitioned like its assets (orchestration/defs/partitions.py): every asset carries
     # MONTHLY_PARTITIONS, and Dagster takes the job's partitions from them.
     selection=AssetSelection.all(),
     description=(
@@ -21,10 +21,3 @@ portfolio_job = define_asset_job(
         "as_of_month range into a candidate warehouse, then publish it (write-audit-publish)."
     ),
 )
-
-
-def resolved_portfolio_job() -> JobDefinition:
-    """The resolved main job, for ``dagster.reconstructable`` (orchestration/run.py)."""
-    from orchestration.definitions import defs
-
-    return defs.resolve_job_def(PORTFOLIO_JOB_NAME)

@@ -3,7 +3,7 @@
 One asset per table of the ``landing`` schema that dbt reads as a source (``landing/<table>``):
 the seven export tables of the contract, plus whatever else the loader writes and dbt declares
 as a source (the CSV lines set aside, the load log). One step materialises them all: it checks
-the landing contract and loads the folder (orchestration/landing.py). The dbt sources
+the landing contract and loads the folder (orchestration/landing/loader.py). The dbt sources
 ``landing.<table>`` map to the same keys (assets/dbt.py), so lineage runs from the files to the
 marts. The files are not monthly: every partition run reloads the whole folder, and the
 partition range only says which months dbt rebuilds afterwards.
@@ -29,12 +29,13 @@ from dagster import (
 )
 
 from orchestration import settings
-from orchestration.landing import LANDING_SCHEMA, LANDING_TABLES, load_landing
-from orchestration.month_end import NOTE_TAG
+from orchestration.defs.month_end import NOTE_TAG
+from orchestration.defs.partitions import partition_months, sync_month_partitions
+from orchestration.defs.project import DBT_PROJECT
+from orchestration.defs.resources import CANDIDATE_WRITER, WarehouseResource
+from orchestration.landing.contract import LANDING_SCHEMA, LANDING_TABLES
+from orchestration.landing.loader import load_landing
 from orchestration.months import data_months
-from orchestration.partitions import partition_months, sync_month_partitions
-from orchestration.project import DBT_PROJECT
-from orchestration.resources import CANDIDATE_WRITER, WarehouseResource
 
 
 class ExportsDoNotReachError(RuntimeError):
@@ -66,7 +67,7 @@ LANDING_SOURCE_TABLES = landing_source_tables(DBT_PROJECT.manifest_path)
 def _description(table: str) -> str:
     if table in LANDING_TABLES:
         return f"landing.{table}: the `{table}` export file, contract columns as text."
-    return f"landing.{table}: written by the landing loader (orchestration/landing.py)."
+    return f"landing.{table}: written by the landing loader (orchestration/landing/loader.py)."
 
 
 @multi_asset(

@@ -1,4 +1,4 @@
-"""The Dagster code location: ``dagster dev -m orchestration.definitions``.
+"""The Dagster code location: ``dagster dev -m orchestration.defs.definitions``.
 
 Assembles the definitions only; orchestration/README.md explains how they work together.
 """
@@ -8,16 +8,17 @@ from __future__ import annotations
 from dagster import (
     AssetsDefinition,
     Definitions,
+    JobDefinition,
     in_process_executor,
     load_assets_from_package_module,
 )
 
-from orchestration import assets
-from orchestration.assets.publish import build_publish_asset
-from orchestration.jobs import portfolio_job
-from orchestration.resources import build_resources
-from orchestration.schedules import month_end_schedule
-from orchestration.sensors import landing_files_sensor
+from orchestration.defs import assets
+from orchestration.defs.assets.publish import build_publish_asset
+from orchestration.defs.jobs import PORTFOLIO_JOB_NAME, portfolio_job
+from orchestration.defs.resources import build_resources
+from orchestration.defs.schedules import month_end_schedule
+from orchestration.defs.sensors import landing_files_sensor
 
 upstream_assets = [
     definition
@@ -36,3 +37,8 @@ defs = Definitions(
     # seconds of imports for each; dbt still runs as a subprocess of its step.
     executor=in_process_executor,
 )
+
+
+def resolved_portfolio_job() -> JobDefinition:
+    """The resolved main job, for ``dagster.reconstructable`` (orchestration/commands/run.py)."""
+    return defs.resolve_job_def(PORTFOLIO_JOB_NAME)

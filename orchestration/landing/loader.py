@@ -33,10 +33,8 @@ Command line::
 
 from __future__ import annotations
 
-import argparse
 import csv
 import hashlib
-import os
 import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -44,119 +42,13 @@ from pathlib import Path
 
 import duckdb
 
-#: Columns of each landing table, in contract order.
-LANDING_TABLES: dict[str, tuple[str, ...]] = {
-    "customers": (
-        "customer_id",
-        "customer_name",
-        "industry",
-        "employee_count",
-        "region",
-        "account_manager",
-        "created_date",
-        "tcp_override",
-    ),
-    "offerings": (
-        "offering_id",
-        "offering_name",
-        "offering_family",
-        "revenue_type",
-        "lifecycle",
-        "is_full_package_component",
-        "list_price",
-    ),
-    "agreements": (
-        "agreement_id",
-        "customer_id",
-        "agreement_type",
-        "start_date",
-        "end_date",
-        "cancelled_date",
-    ),
-    "agreement_lines": (
-        "agreement_line_id",
-        "agreement_id",
-        "offering_id",
-        "quantity",
-        "unit_price",
-        "billing_cycle",
-        "effective_date",
-        "cancelled_date",
-    ),
-    "invoice_lines": (
-        "invoice_line_id",
-        "invoice_id",
-        "invoice_date",
-        "customer_id",
-        "offering_id",
-        "revenue_type",
-        "quantity",
-        "extended_price",
-        "extended_cost",
-    ),
-    "time_entries": (
-        "time_entry_id",
-        "work_date",
-        "customer_id",
-        "offering_id",
-        "technician_id",
-        "hours_actual",
-        "loaded_hourly_cost",
-    ),
-    "churn_events": (
-        "churn_event_id",
-        "customer_id",
-        "offering_id",
-        "event_type",
-        "notice_date",
-        "effective_date",
-        "reason_code",
-        "initiated_by",
-        "was_flagged_at_risk",
-    ),
-}
-
-#: Tables a build can run without, with what their absence leaves empty or
-#: treats as none. An absent file reads as an empty table.
-OPTIONAL_TABLES: dict[str, str] = {
-    "agreements": (
-        "leaves empty: marts.mrr_movements, marts.retention_summary, the MRR churn rows "
-        "of marts.churn_events and the MRR-based scoring tables"
-    ),
-    "agreement_lines": (
-        "leaves empty: marts.mrr_movements, marts.retention_summary, the MRR churn rows "
-        "of marts.churn_events and the MRR-based scoring tables"
-    ),
-    "time_entries": "no labour cost: cost_ttm and gross margins hold invoice costs only",
-    "churn_events": "marts.churn_events holds only unrecorded MRR churn (reason unknown)",
-}
-
-#: Columns a file may lack; they read as empty. No figure needs them, or an
-#: empty value is allowed and has a documented meaning.
-OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {
-    # Every customer column but the key.
-    "customers": LANDING_TABLES["customers"][1:],
-    "offerings": ("offering_name", "offering_family", "list_price"),
-    "agreements": ("end_date", "cancelled_date"),
-    "agreement_lines": ("cancelled_date",),
-    "invoice_lines": ("invoice_id", "quantity"),
-    "time_entries": ("offering_id", "technician_id"),
-    "churn_events": ("offering_id", "reason_code", "was_flagged_at_risk"),
-}
-
-
-def required_columns(table: str) -> tuple[str, ...]:
-    """The columns of ``table`` its file must have."""
-    optional = OPTIONAL_COLUMNS.get(table, ())
-    return tuple(c for c in LANDING_TABLES[table] if c not in optional)
-
-
-LANDING_SCHEMA = "landing"
-FILE_FORMATS = ("csv", "parquet")
-
-#: Connection settings for every DuckDB file this project writes: the file
-#: stays readable by DuckDB 1.4+ (BI tools and the DuckDB CLI).
-DUCKDB_CONFIG = {"storage_compatibility_version": "v1.4.0"}
+from orchestration.landing.contract import (
+    FILE_FORMATS,
+    LANDING_SCHEMA,
+    LANDING_TABLES,
+    OPTIONAL_TABLES,
+    required_columns,
+)
 
 
 class LandingError(Exception):
@@ -491,45 +383,3 @@ def load_landing(
             print(load.describe(), file=sys.stderr)
         loads.append(load)
     return loads
-
-
-def connect_warehouse(path: Path | str) -> duckdb.DuckDBPyConnection:
-    """Open (creating if needed) a warehouse file with the project's settings."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return duckdb.connect(str(path), config=DUCKDB_CONFIG)
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m orchestration.landing", description=__doc__)
-    parser.add_argument("command", choices=["check", "load"])
-    parser.add_argument(
-        "--landing-dir",
-        default=os.environ.get("PORTFOLIO_LANDING_DIR", "data/landing"),
-        help="folder holding <table>.csv or <table>.parquet (env PORTFOLIO_LANDING_DIR)",
-    )
-    parser.add_argument(
-        "--warehouse",
-        default=os.environ.get("PORTFOLIO_WAREHOUSE", "warehouse/portfolio.duckdb"),
-        help="DuckDB file to load into (env PORTFOLIO_WAREHOUSE)",
-    )
-    args = parser.parse_args(argv)
-    try:
-        if args.command == "check":
-            files = check_landing(args.landing_dir)
-            for table in LANDING_TABLES:
-                if table in files:
-                    print(f"{table:<16} {files[table].path}")
-                else:
-                    print(f"{table:<16} absent: {OPTIONAL_TABLES[table]}")
-            return 0
-        with connect_warehouse(args.warehouse) as con:
-            load_landing(con, args.landing_dir, progress=True)
-        return 0
-    except LandingError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -6,7 +6,7 @@ only, and publishes them) and only when every upstream step of the run succeeded
 blocking check fails the step of its asset (Dagster does so for blocking checks; dbt exits with
 an error on a failed test of severity error), so it stops the publish too.
 
-Publishing (orchestration/warehouse.py) appends a row to ``audit.publish_log`` inside the
+Publishing (orchestration/warehouse/publish.py) appends a row to ``audit.publish_log`` inside the
 candidate — run id, job, first and last as_of_month of the partition range, full refresh or
 not, row counts of every table in ``marts`` and ``scoring``, published_at (UTC) — checkpoints
 and closes it, and renames it over ``$PORTFOLIO_WAREHOUSE`` under a lock.
@@ -23,10 +23,10 @@ from dagster import (
     asset,
 )
 
-from orchestration import warehouse as wap
-from orchestration.assets.dbt import is_full_refresh
-from orchestration.partitions import month_count, partition_months
-from orchestration.resources import CANDIDATE_WRITER, PUBLISH_LOG_KEY, WarehouseResource
+from orchestration.defs.assets.dbt import is_full_refresh
+from orchestration.defs.partitions import month_count, partition_months
+from orchestration.defs.resources import CANDIDATE_WRITER, PUBLISH_LOG_KEY, WarehouseResource
+from orchestration.warehouse import publish as wap
 
 PUBLISH_GROUP = "publish"
 

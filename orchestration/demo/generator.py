@@ -1,10 +1,10 @@
 """Deterministic demo landing data for a fictitious managed-service provider (MSP).
 
-Writes the seven landing tables of the contract (orchestration/landing.py) into one folder,
+Writes the seven landing tables of the contract (orchestration/landing/loader.py) into one folder,
 as CSV (header, ISO dates, ``true``/``false``, empty field = null) or Parquet (DECIMAL(18, 2) money,
 quantities and hours; DATE dates; BOOLEAN flags)::
 
-    python -m orchestration.demo_data --customers 300 --months 36 --end-month 2026-10 \\
+    python -m orchestration.demo --customers 300 --months 36 --end-month 2026-10 \\
         --seed 42 --output data/landing --format csv
 
 The same arguments always produce byte-identical files. Every customer draws from its own random
@@ -145,7 +145,7 @@ TABLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("was_flagged_at_risk", "bool"),
     ),
 }
-"""Landing tables and their columns, in the contract's order (orchestration/landing.py).
+"""Landing tables and their columns, in the contract's order (orchestration/landing/loader.py).
 
 Column kinds: ``text``, ``int``, ``date``, ``bool``, ``money`` (held as integer cents) and
 ``decimal`` (quantities and hours, held as integer hundredths)."""
@@ -1352,7 +1352,7 @@ def _write_all(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m orchestration.demo_data",
+        prog="python -m orchestration.demo",
         description="Write deterministic demo landing data (the seven tables of the landing "
         "contract) for a fictitious managed-service provider.",
     )

@@ -1,6 +1,7 @@
 """Which month a month-end run builds, and the one line that says why when it cannot.
 
-Shared by the month-end schedule, the landing sensor and ``make month`` (orchestration/run.py).
+Shared by the month-end schedule, the landing sensor and ``make month``
+(orchestration/commands/run.py).
 The month just closed is the *expected* month (from the injected clock, orchestration/months.py).
 
 - **Strict** (the schedule, which fires once a month to build the month just closed): the run

@@ -49,7 +49,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.landing import connect_warehouse
+from orchestration.warehouse.connection import connect_warehouse
 
 #: Schema and table of the publish log, inside the warehouse.
 PUBLISH_LOG_SCHEMA = "audit"

@@ -2,7 +2,7 @@
 
 Command line::
 
-    python -m orchestration.summary [--warehouse warehouse/portfolio.duckdb]
+    python -m orchestration.commands.summary [--warehouse warehouse/portfolio.duckdb]
 """
 
 from __future__ import annotations
@@ -89,7 +89,9 @@ def format_summary(warehouse: Path, summary: dict[str, object] | None) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m orchestration.summary", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m orchestration.commands.summary", description=__doc__
+    )
     parser.add_argument(
         "--warehouse",
         default=os.environ.get("PORTFOLIO_WAREHOUSE", "warehouse/portfolio.duckdb"),

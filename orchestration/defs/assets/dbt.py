@@ -1,6 +1,6 @@
 """Every dbt model and seed as an asset, and every dbt data test as an asset check.
 
-The assets come from the prepared manifest (orchestration/project.py) with the selection
+The assets come from the prepared manifest (orchestration/defs/project.py) with the selection
 ``fqn:*`` minus unit tests, so a model a colleague adds shows up on the next parse without an
 edit here. Groups follow the dbt folders: ``staging``, ``intermediate``, ``utilities``,
 ``audit``, one group per mart domain (``concentration``, ``classification``, ...), and
@@ -28,11 +28,11 @@ from dagster_dbt import (
 from pydantic import Field
 
 from orchestration import settings
-from orchestration.assets.landing import landing_asset_key
-from orchestration.landing import LANDING_SCHEMA
-from orchestration.partitions import dbt_month_vars, partition_months
-from orchestration.project import DBT_PROJECT
-from orchestration.resources import CANDIDATE_WRITER, WarehouseResource
+from orchestration.defs.assets.landing import landing_asset_key
+from orchestration.defs.partitions import dbt_month_vars, partition_months
+from orchestration.defs.project import DBT_PROJECT
+from orchestration.defs.resources import CANDIDATE_WRITER, WarehouseResource
+from orchestration.landing.contract import LANDING_SCHEMA
 
 #: Group of the dbt seeds (lookup tables, schema ``reference``).
 SEED_GROUP = "reference"

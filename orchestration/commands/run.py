@@ -8,18 +8,18 @@ differs: the run starts here instead of through the daemon's queue.
 
 Command line::
 
-    python -m orchestration.run                  # the latest closed month the exports cover
-    python -m orchestration.run --month 2026-10  # one month (make month MONTH=2026-10)
-    python -m orchestration.run --from 2026-01 --to 2026-03
-    python -m orchestration.run --all-months --full-refresh     # make build
-    python -m orchestration.run --select group:landing   # landing tables only (make load)
+    python -m orchestration.commands.run                # the latest closed month in the exports
+    python -m orchestration.commands.run --month 2026-10  # one month (make month MONTH=2026-10)
+    python -m orchestration.commands.run --from 2026-01 --to 2026-03
+    python -m orchestration.commands.run --all-months --full-refresh     # make build
+    python -m orchestration.commands.run --select group:landing   # landing tables only (make load)
 
 Months must be months of the exports (first to last invoice month, or the cut-off month
 ``PORTFOLIO_CUT_OFF_MONTH``); anything else is refused in one line before a run starts.
 
 The same from Dagster's own CLI (more log output; the months must be registered partitions)::
 
-    dagster asset materialize -m orchestration.definitions --select '*' \\
+    dagster asset materialize -m orchestration.defs.definitions --select '*' \\
         --partition-range 2026-01-01...2026-03-01
 """
 
@@ -47,8 +47,9 @@ from dagster import (
 )
 
 from orchestration import settings
-from orchestration.landing import OPTIONAL_TABLES, LandingError, check_landing
-from orchestration.month_end import NOTE_TAG, plan_month_end
+from orchestration.defs.month_end import NOTE_TAG, plan_month_end
+from orchestration.landing.contract import OPTIONAL_TABLES
+from orchestration.landing.loader import LandingError, check_landing
 from orchestration.months import (
     DataMonths,
     landing_data_months,
@@ -232,7 +233,7 @@ def _follow(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m orchestration.run",
+        prog="python -m orchestration.commands.run",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -285,11 +286,10 @@ def main(argv: list[str] | None = None) -> int:
     # Dagster's notes on beta parameters are for developers, not for this command's output.
     warnings.filterwarnings("ignore", category=BetaWarning)
     # Imported here: loading the definitions takes seconds, argument errors should not.
-    from orchestration.assets.dbt import full_refresh_run_config
-    from orchestration.definitions import defs
-    from orchestration.jobs import resolved_portfolio_job
-    from orchestration.partitions import sync_month_partitions
-    from orchestration.resources import PUBLISH_LOG_KEY
+    from orchestration.defs.assets.dbt import full_refresh_run_config
+    from orchestration.defs.definitions import defs, resolved_portfolio_job
+    from orchestration.defs.partitions import sync_month_partitions
+    from orchestration.defs.resources import PUBLISH_LOG_KEY
 
     selection: list[AssetKey] | None = None
     if args.select != "*":

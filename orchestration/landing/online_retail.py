@@ -8,7 +8,7 @@ landing files, ``customers``, ``offerings`` and ``invoice_lines``, and writes no
 optional tables (agreements, agreement lines, time entries, churn events) do not exist in an
 invoicing export, so the build reads them as empty. Everything is one DuckDB query per file::
 
-    python -m orchestration.online_retail \\
+    python -m orchestration.landing.online_retail \\
         --input tests/fixtures/online_retail/online_retail_2010_2011.parquet \\
         --output data/online_retail [--format csv|parquet]
 
@@ -103,7 +103,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.landing import FILE_FORMATS, LANDING_TABLES, required_columns
+from orchestration.landing.contract import FILE_FORMATS, LANDING_TABLES, required_columns
 
 #: The landing tables this converter writes, and the columns of each, in contract order:
 #: every column of offerings and invoice lines, and of customers only the id and the region.
@@ -355,7 +355,7 @@ def convert(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m orchestration.online_retail",
+        prog="python -m orchestration.landing.online_retail",
         description="Convert a UCI Online Retail invoicing export (Parquet) into the landing "
         "files customers, offerings and invoice_lines.",
     )

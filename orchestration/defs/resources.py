@@ -40,10 +40,11 @@ from dagster import (
 from dagster_dbt import DbtCliResource
 from pydantic import Field
 
-from orchestration import settings, warehouse
-from orchestration.landing import connect_warehouse
-from orchestration.partitions import MONTHLY_PARTITIONS, SINGLE_RUN
-from orchestration.project import DBT_PROJECT
+from orchestration import settings
+from orchestration.defs.partitions import MONTHLY_PARTITIONS, SINGLE_RUN
+from orchestration.defs.project import DBT_PROJECT
+from orchestration.warehouse import publish as warehouse
+from orchestration.warehouse.connection import connect_warehouse
 
 #: Concurrency pool of every step that writes a warehouse file. dagster.yaml limits it to 1
 #: at run granularity: the run queue starts one writing run at a time.

@@ -1,0 +1,55 @@
+"""Command line of the landing step: check the landing folder, or load it into a warehouse.
+
+    python -m orchestration.landing check --landing-dir data/landing
+    python -m orchestration.landing load --landing-dir data/landing \\
+        --warehouse warehouse/portfolio.duckdb
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from orchestration.landing.contract import LANDING_TABLES, OPTIONAL_TABLES
+from orchestration.landing.loader import LandingError, check_landing, load_landing
+from orchestration.warehouse.connection import connect_warehouse
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m orchestration.landing",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("command", choices=["check", "load"])
+    parser.add_argument(
+        "--landing-dir",
+        default=os.environ.get("PORTFOLIO_LANDING_DIR", "data/landing"),
+        help="folder holding <table>.csv or <table>.parquet (env PORTFOLIO_LANDING_DIR)",
+    )
+    parser.add_argument(
+        "--warehouse",
+        default=os.environ.get("PORTFOLIO_WAREHOUSE", "warehouse/portfolio.duckdb"),
+        help="DuckDB file to load into (env PORTFOLIO_WAREHOUSE)",
+    )
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "check":
+            files = check_landing(args.landing_dir)
+            for table in LANDING_TABLES:
+                if table in files:
+                    print(f"{table:<16} {files[table].path}")
+                else:
+                    print(f"{table:<16} absent: {OPTIONAL_TABLES[table]}")
+            return 0
+        with connect_warehouse(args.warehouse) as con:
+            load_landing(con, args.landing_dir, progress=True)
+        return 0
+    except LandingError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
