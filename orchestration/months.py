@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -137,26 +136,3 @@ def data_months(
     if first is None:
         return None
     return DataMonths(first, last, cut_off, int(lines), int(after_cut_off or 0), last_date)
-
-
-def landing_data_months(landing_dir: Path | str, cut_off: date | None = None) -> DataMonths | None:
-    """The invoice months of the ``invoice_lines`` file in ``landing_dir``.
-
-    Raises:
-        orchestration.landing.LandingError: the folder has no readable invoice_lines file.
-    """
-    from orchestration.landing.loader import find_landing_file
-
-    landing_file = find_landing_file(landing_dir, "invoice_lines")
-    by_lower = {c.strip().lower(): c for c in landing_file.header()}
-    column = by_lower.get("invoice_date")
-    if column is None:
-        from orchestration.landing.loader import LandingError
-
-        raise LandingError(f"{landing_file.path}: missing required column 'invoice_date'")
-    quoted = '"' + column.replace('"', '""') + '"'
-    # Malformed lines are set aside as the loader does (reader_rejects), not fatal.
-    reader = landing_file.reader_sql("temp_rejects_months")
-    relation = f"(select {quoted} as invoice_date from {reader})"
-    with duckdb.connect() as con:
-        return data_months(con, relation, cut_off)

@@ -49,10 +49,9 @@ from dagster import (
 from orchestration import settings
 from orchestration.defs.month_end import NOTE_TAG, plan_month_end
 from orchestration.landing.contract import OPTIONAL_TABLES
-from orchestration.landing.loader import LandingError, check_landing
+from orchestration.landing.loader import LandingError, check_landing, landing_data_months
 from orchestration.months import (
     DataMonths,
-    landing_data_months,
     month_count,
     month_just_closed,
     month_key,

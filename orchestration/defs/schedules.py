@@ -24,8 +24,8 @@ from orchestration import settings
 from orchestration.defs.jobs import portfolio_job
 from orchestration.defs.month_end import plan_month_end
 from orchestration.defs.partitions import sync_month_partitions
-from orchestration.landing.loader import LandingError
-from orchestration.months import landing_data_months, month_just_closed
+from orchestration.landing.loader import LandingError, landing_data_months
+from orchestration.months import month_just_closed
 
 _DAY = settings.int_setting("PORTFOLIO_SCHEDULE_DAY", 3, 1, 28)
 _HOUR = settings.int_setting("PORTFOLIO_SCHEDULE_HOUR", 6, 0, 23)

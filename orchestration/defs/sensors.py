@@ -34,8 +34,13 @@ from orchestration import settings
 from orchestration.defs.jobs import portfolio_job
 from orchestration.defs.month_end import NOTE_TAG, plan_month_end
 from orchestration.defs.partitions import sync_month_partitions
-from orchestration.landing.loader import LandingError, fingerprint, landing_file_states
-from orchestration.months import landing_data_months, month_just_closed
+from orchestration.landing.loader import (
+    LandingError,
+    fingerprint,
+    landing_data_months,
+    landing_file_states,
+)
+from orchestration.months import month_just_closed
 
 #: Tag of a run with the hash of the landing files it was requested for.
 FINGERPRINT_TAG = "portfolio/landing_fingerprint"

@@ -37,7 +37,7 @@ import csv
 import hashlib
 import sys
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
@@ -49,6 +49,7 @@ from orchestration.landing.contract import (
     OPTIONAL_TABLES,
     required_columns,
 )
+from orchestration.months import DataMonths, data_months
 
 
 class LandingError(Exception):
@@ -383,3 +384,22 @@ def load_landing(
             print(load.describe(), file=sys.stderr)
         loads.append(load)
     return loads
+
+
+def landing_data_months(landing_dir: Path | str, cut_off: date | None = None) -> DataMonths | None:
+    """The invoice months of the ``invoice_lines`` file in ``landing_dir``.
+
+    Raises:
+        LandingError: the folder has no readable invoice_lines file.
+    """
+    landing_file = find_landing_file(landing_dir, "invoice_lines")
+    by_lower = {c.strip().lower(): c for c in landing_file.header()}
+    column = by_lower.get("invoice_date")
+    if column is None:
+        raise LandingError(f"{landing_file.path}: missing required column 'invoice_date'")
+    quoted = '"' + column.replace('"', '""') + '"'
+    # Malformed lines are set aside as the loader does (reader_rejects), not fatal.
+    reader = landing_file.reader_sql("temp_rejects_months")
+    relation = f"(select {quoted} as invoice_date from {reader})"
+    with duckdb.connect() as con:
+        return data_months(con, relation, cut_off)

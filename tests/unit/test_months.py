@@ -14,11 +14,10 @@ from dagster import DagsterInstance
 from orchestration.commands.run import plan_months
 from orchestration.defs.month_end import plan_month_end
 from orchestration.defs.partitions import PARTITIONS_NAME, sync_month_partitions
-from orchestration.landing.loader import LandingError
+from orchestration.landing.loader import LandingError, landing_data_months
 from orchestration.months import (
     DataMonths,
     data_months,
-    landing_data_months,
     month_add,
     month_just_closed,
     month_range,
