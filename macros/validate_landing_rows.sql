@@ -12,26 +12,28 @@
     end_before_start), then references to other tables (e.g.
     unknown_customer): a reference must match an accepted row.
 
+    The columns, their types and their column checks (required, values,
+    non_negative) come from the landing contract, the source's column meta
+    (landing_contract_columns); a base model passes only what is its own.
+
     Arguments:
       source_table  landing table name
-      key           key column
-      columns       list of {name, type: text|date|number|integer|boolean,
-                    required, values (enumeration), non_negative}
+      key           key column: the contract's first column
       amount        SQL expression over the typed columns, or none
       row_checks    list of {reason, condition (SQL over typed columns),
                     detail (SQL text expression)}
       references    list of {column, model, key, reason}
 -#}
 {% macro validate_landing_rows(
-    source_table, key, columns, amount=none, row_checks=[], references=[]
+    source_table, key, amount=none, row_checks=[], references=[]
 ) -%}
-{%- set types = {
-    'text': 'varchar',
-    'date': 'date',
-    'number': 'decimal(18, 4)',
-    'integer': 'integer',
-    'boolean': 'boolean',
-} -%}
+{%- set columns = landing_contract_columns(source_table) -%}
+{%- if execute and columns[0].name != key -%}
+    {{- exceptions.raise_compiler_error(
+        "validate_landing_rows: the key of landing." ~ source_table
+        ~ " is its first contract column, " ~ columns[0].name ~ ", not " ~ key
+    ) -}}
+{%- endif -%}
 {%- set invalid_reason = {
     'date': 'invalid_date',
     'number': 'invalid_number',
@@ -93,7 +95,9 @@
 {%- endfor -%}
 {%- for reference in references -%}
     {%- do checks.append({
-        'condition': column_missing_reference(reference, loop.index),
+        'condition': 'copies_counted.' ~ reference.column
+            ~ ' is not null and accepted_' ~ loop.index
+            ~ '.referenced_key is null',
         'reason': reference.reason,
         'detail': "'" ~ reference.column ~ " ' || " ~ reference.column
             ~ " || ' matches no accepted row of "
@@ -112,7 +116,7 @@ typed as (
         {{ record_text(columns | map(attribute='name') | list) }} as record,
         {%- for column in columns %}
         nullif(trim({{ column.name }}), '') as {{ column.name }}__raw,
-        try_cast(nullif(trim({{ column.name }}), '') as {{ types[column.type] }})
+        try_cast(nullif(trim({{ column.name }}), '') as {{ column.sql_type }})
             as {{ column.name }}{{ "," if not loop.last }}
         {%- endfor %}
     from source
@@ -175,9 +179,3 @@ final as (
 select * from final
 {%- endmacro %}
 
-{#- The condition that a reference column is set but matches no accepted
-    row of the referenced table (its CTE is accepted_<index>). -#}
-{% macro column_missing_reference(reference, index) -%}
-    {{- 'copies_counted.' ~ reference.column ~ ' is not null and accepted_'
-        ~ index ~ '.referenced_key is null' -}}
-{%- endmacro %}

@@ -1,17 +1,6 @@
 {{ validate_landing_rows(
     source_table='agreement_lines',
     key='agreement_line_id',
-    columns=[
-        {'name': 'agreement_line_id', 'type': 'text'},
-        {'name': 'agreement_id', 'type': 'text', 'required': true},
-        {'name': 'offering_id', 'type': 'text', 'required': true},
-        {'name': 'quantity', 'type': 'number', 'required': true},
-        {'name': 'unit_price', 'type': 'number', 'required': true},
-        {'name': 'billing_cycle', 'type': 'text', 'required': true,
-         'values': ['monthly', 'quarterly', 'annual']},
-        {'name': 'effective_date', 'type': 'date', 'required': true},
-        {'name': 'cancelled_date', 'type': 'date'},
-    ],
     amount='quantity * unit_price',
     row_checks=[
         {'reason': 'end_before_start',

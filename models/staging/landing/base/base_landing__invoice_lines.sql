@@ -1,20 +1,6 @@
 {{ validate_landing_rows(
     source_table='invoice_lines',
     key='invoice_line_id',
-    columns=[
-        {'name': 'invoice_line_id', 'type': 'text'},
-        {'name': 'invoice_id', 'type': 'text'},
-        {'name': 'invoice_date', 'type': 'date', 'required': true},
-        {'name': 'customer_id', 'type': 'text', 'required': true},
-        {'name': 'offering_id', 'type': 'text', 'required': true},
-        {'name': 'revenue_type', 'type': 'text', 'required': true,
-         'values': ['mrr', 'project_labor', 't_and_m', 'block_time',
-                    'product_resale']},
-        {'name': 'quantity', 'type': 'number'},
-        {'name': 'extended_price', 'type': 'number', 'required': true},
-        {'name': 'extended_cost', 'type': 'number', 'required': true,
-         'non_negative': true},
-    ],
     amount='extended_price',
     references=[
         {'column': 'customer_id', 'model': 'base_landing__customers',

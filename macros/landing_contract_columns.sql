@@ -1,0 +1,62 @@
+{#- The columns of a landing table as the landing contract declares them:
+    the source `landing.<source_table>` in
+    models/staging/landing/_landing__sources.yml, each column's
+    `config: meta:`. Returns, in the file's column order, a list of
+    {name, type, required, values, non_negative, optional_in_file,
+    sql_type}; an attribute the meta leaves out is false (values: none), and
+    sql_type is the type staging casts the column to.
+
+    The source nodes are read from `graph`, which dbt fills only when it
+    executes; while it parses, the list is empty (the caller's refs and
+    sources are still recorded). A table the sources do not declare, a column
+    without a valid `type`, or a meta key outside the contract's attributes
+    is a compile error.
+-#}
+{% macro landing_contract_columns(source_table) -%}
+    {%- if not execute -%}
+        {{- return([]) -}}
+    {%- endif -%}
+    {%- set sql_types = {
+        'text': 'varchar',
+        'date': 'date',
+        'number': 'decimal(18, 4)',
+        'integer': 'integer',
+        'boolean': 'boolean',
+    } -%}
+    {%- set attributes = [
+        'type', 'required', 'values', 'non_negative', 'optional_in_file',
+    ] -%}
+    {%- set tables = graph.sources.values()
+        | selectattr('source_name', 'equalto', 'landing')
+        | selectattr('name', 'equalto', source_table)
+        | list -%}
+    {%- if tables | length != 1 -%}
+        {{- exceptions.raise_compiler_error(
+            "landing_contract_columns: the source landing." ~ source_table
+            ~ " is not declared"
+        ) -}}
+    {%- endif -%}
+    {%- set columns = [] -%}
+    {%- for column in tables[0].columns.values() -%}
+        {%- set meta = column.config.meta -%}
+        {%- set unknown = meta.keys() | reject('in', attributes) | list -%}
+        {%- if meta.get('type') not in sql_types or unknown -%}
+            {{- exceptions.raise_compiler_error(
+                "landing_contract_columns: landing." ~ source_table ~ "."
+                ~ column.name ~ " needs config.meta.type, one of "
+                ~ sql_types.keys() | join(', ') ~ ", and no meta keys but "
+                ~ attributes | join(', ') ~ " (found " ~ meta ~ ")"
+            ) -}}
+        {%- endif -%}
+        {%- do columns.append({
+            'name': column.name,
+            'type': meta.type,
+            'required': meta.get('required', false),
+            'values': meta.get('values'),
+            'non_negative': meta.get('non_negative', false),
+            'optional_in_file': meta.get('optional_in_file', false),
+            'sql_type': sql_types[meta.type],
+        }) -%}
+    {%- endfor -%}
+    {{- return(columns) -}}
+{%- endmacro %}
