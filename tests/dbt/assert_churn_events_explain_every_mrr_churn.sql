@@ -13,9 +13,9 @@ churn_events as (
 
 mrr_churns as (
     select
-        month as churn_month,
+        as_of_month as churn_month,
         customer_id,
-        cast({{ dbt.dateadd('month', -1, 'month') }} as date)
+        cast({{ dbt.dateadd('month', -1, 'as_of_month') }} as date)
             as month_before_churn
     from mrr_movements
     where movement = 'churn'

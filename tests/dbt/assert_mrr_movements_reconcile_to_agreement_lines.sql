@@ -25,7 +25,7 @@ lines_by_customer_month as (
 
 movements_with_mrr as (
     select
-        month as month_start,
+        as_of_month as month_start,
         customer_id,
         mrr
     from mrr_movements

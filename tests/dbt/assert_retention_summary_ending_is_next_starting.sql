@@ -13,7 +13,7 @@ months as (
 
 consecutive_months as (
     select
-        this_month.month,
+        this_month.as_of_month,
         this_month.ending_mrr,
         this_month.ending_customers,
         next_month.starting_mrr as next_starting_mrr,
@@ -21,13 +21,14 @@ consecutive_months as (
     from retention_summary as this_month
     inner join retention_summary as next_month
         on
-            next_month.month
-            = cast({{ dbt.dateadd('month', 1, 'this_month.month') }} as date)
+            next_month.as_of_month = cast(
+                {{ dbt.dateadd('month', 1, 'this_month.as_of_month') }} as date
+            )
 ),
 
 chain_breaks as (
     select
-        month as month_start,
+        as_of_month as month_start,
         'ending differs from the next starting' as failure
     from consecutive_months
     where
@@ -41,8 +42,8 @@ missing_months as (
         'month missing' as failure
     from months
     left join retention_summary
-        on months.month_start = retention_summary.month
-    where retention_summary.month is null
+        on months.month_start = retention_summary.as_of_month
+    where retention_summary.as_of_month is null
 )
 
 select * from chain_breaks

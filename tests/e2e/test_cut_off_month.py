@@ -124,14 +124,19 @@ def test_as_of_months_end_at_the_cut_off(warehouse: Path) -> None:
 
 
 def test_mrr_months_end_at_the_cut_off(warehouse: Path) -> None:
-    rows = query(warehouse, "select month, ending_mrr from marts.retention_summary order by month")
+    rows = query(
+        warehouse,
+        "select as_of_month, ending_mrr from marts.retention_summary order by as_of_month",
+    )
     assert rows == [
         (date(2024, 12, 1), Decimal("100")),
         (date(2025, 1, 1), Decimal("100")),
         (date(2025, 2, 1), Decimal("100")),
         (date(2025, 3, 1), Decimal("100")),
     ]
-    assert query(warehouse, "select max(month) from marts.mrr_movements") == [(date(2025, 3, 1),)]
+    assert query(warehouse, "select max(as_of_month) from marts.mrr_movements") == [
+        (date(2025, 3, 1),)
+    ]
 
 
 def test_lines_after_the_cut_off_are_reported_in_the_panel(warehouse: Path) -> None:

@@ -37,8 +37,8 @@ INCREMENTAL_MARTS = {
     "offering_penetration": "as_of_month",
     "customer_cross_sell": "as_of_month",
     "portfolio_cross_sell": "as_of_month",
-    "mrr_movements": "month",
-    "retention_summary": "month",
+    "mrr_movements": "as_of_month",
+    "retention_summary": "as_of_month",
 }
 
 JUNE = date(2025, 6, 1)

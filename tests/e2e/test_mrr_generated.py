@@ -118,7 +118,7 @@ def test_movements_match(demo_build: tuple[Path, Path], expected: dict) -> None:
     _, warehouse = demo_build
     rows = query(
         warehouse,
-        "select month, customer_id, movement, mrr, previous_mrr from marts.mrr_movements",
+        "select as_of_month, customer_id, movement, mrr, previous_mrr from marts.mrr_movements",
     )
     actual = {(m, c): (movement, mrr, prev) for m, c, movement, mrr, prev in rows}
     assert len(actual) == len(rows)
@@ -139,10 +139,10 @@ def test_bridge_and_rates_match(demo_build: tuple[Path, Path], expected: dict) -
     rows = query(
         warehouse,
         """
-        select month, starting_mrr, new_mrr, expansion_mrr, contraction_mrr, churned_mrr,
+        select as_of_month, starting_mrr, new_mrr, expansion_mrr, contraction_mrr, churned_mrr,
                reactivation_mrr, ending_mrr, churned_customers, starting_customers,
                grr, nrr, nrr_12m, grr_12m
-        from marts.retention_summary order by month
+        from marts.retention_summary order by as_of_month
         """,
     )
     assert [row[0] for row in rows] == expected["months"]

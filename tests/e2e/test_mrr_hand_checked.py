@@ -227,8 +227,8 @@ def test_movements(warehouse: Path) -> None:
     rows = query(
         warehouse,
         """
-        select strftime(month, '%Y-%m'), customer_id, movement, mrr, previous_mrr
-        from marts.mrr_movements order by month, customer_id
+        select strftime(as_of_month, '%Y-%m'), customer_id, movement, mrr, previous_mrr
+        from marts.mrr_movements order by as_of_month, customer_id
         """,
     )
     expected = [
@@ -243,11 +243,11 @@ def test_bridge_and_rates(warehouse: Path) -> None:
         for month, *rest in query(
             warehouse,
             """
-            select strftime(month, '%Y-%m'), starting_mrr, new_mrr, expansion_mrr,
+            select strftime(as_of_month, '%Y-%m'), starting_mrr, new_mrr, expansion_mrr,
                    contraction_mrr, churned_mrr, reactivation_mrr, ending_mrr,
                    starting_customers, ending_customers, grr, nrr, logo_churn_rate,
                    nrr_12m, grr_12m
-            from marts.retention_summary order by month
+            from marts.retention_summary order by as_of_month
             """,
         )
     }

@@ -357,7 +357,7 @@ def comparison(tmp_path_factory: pytest.TempPathFactory) -> dict:
         (month, customer_id): (movement, mrr, previous_mrr)
         for month, customer_id, movement, mrr, previous_mrr in query(
             warehouse,
-            "select month, customer_id, movement, mrr, previous_mrr from marts.mrr_movements",
+            "select as_of_month, customer_id, movement, mrr, previous_mrr from marts.mrr_movements",
         )
     }
     theirs = playbook_movements(periods, PLAYBOOK_RUN_DATE)

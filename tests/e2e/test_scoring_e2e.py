@@ -148,7 +148,7 @@ def test_the_all_segment_counts_every_lifetime_seen_since_the_invoice_data_began
             select
                 customer_id,
                 min(first_mrr_month) as first_mrr_month,
-                min(month) filter (where movement = 'churn') as first_churn_month
+                min(as_of_month) filter (where movement = 'churn') as first_churn_month
             from marts.mrr_movements
             group by 1
         ),
@@ -192,8 +192,8 @@ def test_lifetime_value_rows_are_the_customers_with_mrr_now(con):
             select m.customer_id
             from marts.mrr_movements as m
             inner join marts.customer_classification as c
-                on c.customer_id = m.customer_id and c.as_of_month = m.month
-            where m.month = ? and m.mrr > 0
+                on c.customer_id = m.customer_id and c.as_of_month = m.as_of_month
+            where m.as_of_month = ? and m.mrr > 0
             """,
             [LATEST],
         ).fetchall()
@@ -212,9 +212,9 @@ def test_lifetime_value_is_derl_times_a_twelfth_of_the_ttm_margin(con):
     rows = con.execute(
         """
         with spells as (
-            select customer_id, max(month) as spell_start_month
+            select customer_id, max(as_of_month) as spell_start_month
             from marts.mrr_movements
-            where movement in ('new', 'reactivation') and month <= $latest
+            where movement in ('new', 'reactivation') and as_of_month <= $latest
             group by 1
         )
 
@@ -296,8 +296,8 @@ def test_churn_scores_cover_the_customers_with_mrr_now(con):
         select count(*)
         from marts.mrr_movements as m
         inner join marts.customer_classification as c
-            on c.customer_id = m.customer_id and c.as_of_month = m.month
-        where m.month = date '{LATEST}' and m.mrr > 0
+            on c.customer_id = m.customer_id and c.as_of_month = m.as_of_month
+        where m.as_of_month = date '{LATEST}' and m.mrr > 0
         """,
     )
     assert rows[0] == rows[1] == expected
@@ -404,8 +404,8 @@ def customers_with_mrr(con: duckdb.DuckDBPyConnection, month: date) -> int:
         select count(*)
         from marts.mrr_movements as m
         inner join marts.customer_classification as c
-            on c.customer_id = m.customer_id and c.as_of_month = m.month
-        where m.month = date '{month}' and m.mrr > 0
+            on c.customer_id = m.customer_id and c.as_of_month = m.as_of_month
+        where m.as_of_month = date '{month}' and m.mrr > 0
         """,
     )
 

@@ -54,8 +54,8 @@ mrr_churns_unrecorded as (
         on
             mrr_churns.customer_id = recorded_full_churns.customer_id
             and recorded_full_churns.effective_month between cast(
-                {{ dbt.dateadd('month', -1, 'mrr_churns.month') }} as date
-            ) and mrr_churns.month
+                {{ dbt.dateadd('month', -1, 'mrr_churns.as_of_month') }} as date
+            ) and mrr_churns.as_of_month
     where recorded_full_churns.customer_id is null
 ),
 
@@ -64,18 +64,19 @@ mrr_churns_unrecorded as (
 unrecorded_churn_dates as (
     select
         mrr_churns_unrecorded.customer_id,
-        mrr_churns_unrecorded.month,
+        mrr_churns_unrecorded.as_of_month,
         max(agreement_lines.in_force_until_date) as effective_date
     from mrr_churns_unrecorded
     inner join agreement_lines
         on
             mrr_churns_unrecorded.customer_id = agreement_lines.customer_id
             and agreement_lines.line_mrr > 0
-            and mrr_churns_unrecorded.month > agreement_lines.in_force_from_date
+            and mrr_churns_unrecorded.as_of_month
+            > agreement_lines.in_force_from_date
             and agreement_lines.in_force_until_date
-            between mrr_churns_unrecorded.month
+            between mrr_churns_unrecorded.as_of_month
             and cast(
-                {{ dbt.last_day('mrr_churns_unrecorded.month', 'month') }}
+                {{ dbt.last_day('mrr_churns_unrecorded.as_of_month', 'month') }}
                 as date
             )
     group by 1, 2
@@ -86,13 +87,15 @@ unrecorded_churn_events as (
         'unrecorded-'
         || mrr_churns_unrecorded.customer_id
         || '-'
-        || strftime(mrr_churns_unrecorded.month, '%Y-%m') as churn_event_id,
+        || strftime(mrr_churns_unrecorded.as_of_month, '%Y-%m')
+            as churn_event_id,
         mrr_churns_unrecorded.customer_id,
         cast(null as varchar) as offering_id,
         'full_churn' as event_type,
         cast(null as date) as notice_date,
         coalesce(
-            unrecorded_churn_dates.effective_date, mrr_churns_unrecorded.month
+            unrecorded_churn_dates.effective_date,
+            mrr_churns_unrecorded.as_of_month
         ) as effective_date,
         'unrecorded' as reason_code,
         cast(null as varchar) as initiated_by,
@@ -103,7 +106,8 @@ unrecorded_churn_events as (
         on
             mrr_churns_unrecorded.customer_id
             = unrecorded_churn_dates.customer_id
-            and mrr_churns_unrecorded.month = unrecorded_churn_dates.month
+            and mrr_churns_unrecorded.as_of_month
+            = unrecorded_churn_dates.as_of_month
 ),
 
 churn_events_unioned as (

@@ -1,8 +1,6 @@
 -- MRR movements: each customer's MRR this month against the month before,
 -- classified. Previous MRR and a customer's first MRR month come from the
 -- full history, so rebuilding one month gives the same rows as a full build.
-{{ config(unique_key='month') }}
-
 with
 
 customer_mrr as (
@@ -52,8 +50,7 @@ customer_mrr_joined_to_previous as (
 -- data, where a customer that still has MRR would otherwise seem to leave.
 customer_months_classified as (
     select
-        -- Published as `month`, the name in the mart's contract.
-        months.month_start as month,  -- noqa: RF04
+        months.month_start as as_of_month,
         compared.customer_id,
         cast(compared.mrr as decimal(38, 6)) as mrr,
         cast(compared.previous_mrr as decimal(38, 6)) as previous_mrr,

@@ -1,8 +1,6 @@
 -- The MRR bridge and retention rates per month: starting MRR plus each kind
 -- of movement gives ending MRR, and the one-month and trailing-twelve-month
 -- gross and net revenue retention.
-{{ config(unique_key='month') }}
-
 with
 
 months as (
@@ -20,7 +18,7 @@ month_spine as (
 
 movements_summed as (
     select
-        month,
+        as_of_month,
         sum(previous_mrr) as starting_mrr,
         sum(case when movement = 'new' then mrr else 0 end) as new_mrr,
         sum(case when movement = 'expansion' then mrr_change else 0 end)
@@ -52,7 +50,7 @@ movements_summed as (
 -- what that cohort brings in now (0 for those who have left since).
 cohort_12m_compared as (
     select
-        cast({{ dbt.dateadd('month', 12, 'cohort.month') }} as date)
+        cast({{ dbt.dateadd('month', 12, 'cohort.as_of_month') }} as date)
             as month_start,
         count(*) as cohort_12m_customers,
         sum(cohort.mrr) as cohort_12m_starting_mrr,
@@ -63,16 +61,16 @@ cohort_12m_compared as (
     left join mrr_movements as now_
         on
             cohort.customer_id = now_.customer_id
-            and now_.month
-            = cast({{ dbt.dateadd('month', 12, 'cohort.month') }} as date)
+            and now_.as_of_month = cast(
+                {{ dbt.dateadd('month', 12, 'cohort.as_of_month') }} as date
+            )
     where cohort.mrr > 0
     group by 1
 ),
 
 retention_by_month as (
     select
-        -- Published as `month`, the name in the mart's contract.
-        months.month_start as month,  -- noqa: RF04
+        months.month_start as as_of_month,
         month_spine.month_start is not null as is_in_invoice_history,
         cast(coalesce(movements_summed.starting_mrr, 0) as decimal(38, 6))
             as starting_mrr,
@@ -116,7 +114,7 @@ retention_by_month as (
         ) as cohort_12m_capped_mrr
     from months
     left join movements_summed
-        on months.month_start = movements_summed.month
+        on months.month_start = movements_summed.as_of_month
     left join cohort_12m_compared
         on months.month_start = cohort_12m_compared.month_start
     left join month_spine
