@@ -1,4 +1,4 @@
-"""Tests for the demo landing-data generator (orchestration.demo.generator)."""
+"""Tests for the demo landing-data generator (orchestration.demo)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,9 @@ import duckdb
 import pytest
 
 from orchestration.demo import generator as demo_data
+from orchestration.demo import writers
+from orchestration.demo.catalogue import KNOWN_REASON_CODES, TARGET_INDUSTRIES
+from orchestration.landing.contract import LANDING_TABLES, LIFECYCLES, REVENUE_TYPES, TABLES
 
 CUSTOMERS = 120
 MONTHS = 24
@@ -18,112 +21,22 @@ END_MONTH = "2026-10"
 WINDOW_START = date(2024, 11, 1)
 WINDOW_END = date(2026, 10, 31)
 
-# The landing contract, column by column.
-CONTRACT = {
-    "customers": [
-        "customer_id",
-        "customer_name",
-        "industry",
-        "employee_count",
-        "region",
-        "account_manager",
-        "created_date",
-        "tcp_override",
-    ],
-    "offerings": [
-        "offering_id",
-        "offering_name",
-        "offering_family",
-        "revenue_type",
-        "lifecycle",
-        "is_full_package_component",
-        "list_price",
-    ],
-    "agreements": [
-        "agreement_id",
-        "customer_id",
-        "agreement_type",
-        "start_date",
-        "end_date",
-        "cancelled_date",
-    ],
-    "agreement_lines": [
-        "agreement_line_id",
-        "agreement_id",
-        "offering_id",
-        "quantity",
-        "unit_price",
-        "billing_cycle",
-        "effective_date",
-        "cancelled_date",
-    ],
-    "invoice_lines": [
-        "invoice_line_id",
-        "invoice_id",
-        "invoice_date",
-        "customer_id",
-        "offering_id",
-        "revenue_type",
-        "quantity",
-        "extended_price",
-        "extended_cost",
-    ],
-    "time_entries": [
-        "time_entry_id",
-        "work_date",
-        "customer_id",
-        "offering_id",
-        "technician_id",
-        "hours_actual",
-        "loaded_hourly_cost",
-    ],
-    "churn_events": [
-        "churn_event_id",
-        "customer_id",
-        "offering_id",
-        "event_type",
-        "notice_date",
-        "effective_date",
-        "reason_code",
-        "initiated_by",
-        "was_flagged_at_risk",
-    ],
+# The landing contract: tables, columns in file order and their types.
+CONTRACT: dict[str, list[str]] = {table: list(columns) for table, columns in LANDING_TABLES.items()}
+SQL_TYPES = {
+    "text": "VARCHAR",
+    "date": "DATE",
+    "integer": "BIGINT",
+    "boolean": "BOOLEAN",
+    "money": "DECIMAL(18,2)",
+    "decimal": "DECIMAL(18,2)",
 }
-MONEY = {
-    "offerings": ["list_price"],
-    "agreement_lines": ["unit_price"],
-    "invoice_lines": ["extended_price", "extended_cost"],
-    "time_entries": ["loaded_hourly_cost"],
-}
-DECIMALS = {
-    "agreement_lines": ["quantity"],
-    "invoice_lines": ["quantity"],
-    "time_entries": ["hours_actual"],
-}
-BOOLEANS = {
-    "customers": ["tcp_override"],
-    "offerings": ["is_full_package_component"],
-    "churn_events": ["was_flagged_at_risk"],
-}
-DATES = {
-    "customers": ["created_date"],
-    "agreements": ["start_date", "end_date", "cancelled_date"],
-    "agreement_lines": ["effective_date", "cancelled_date"],
-    "invoice_lines": ["invoice_date"],
-    "time_entries": ["work_date"],
-    "churn_events": ["notice_date", "effective_date"],
-}
-KNOWN_REASONS = {
-    "price",
-    "service_quality",
-    "competitor",
-    "insourced",
-    "non_payment",
-    "bad_fit",
-    "provider_terminated",
-    "out_of_business",
-    "acquired",
-}
+
+
+def _of_kind(table: str, kind: str) -> list[str]:
+    """Columns of ``table`` of a contract type, or for numbers of the demo's ``money`` or
+    ``decimal``."""
+    return [name for name, k in writers.COLUMN_KINDS[table] if k == kind]
 
 
 def _generate(folder: Path, file_format: str = "csv", **kwargs) -> dict[str, int]:
@@ -143,16 +56,8 @@ def con(landing: tuple[Path, dict[str, int]]) -> duckdb.DuckDBPyConnection:
     """The CSV files as typed DuckDB views (types from the contract, not sniffed)."""
     folder, _ = landing
     connection = duckdb.connect()
-    for table, columns in CONTRACT.items():
-        types = {c: "VARCHAR" for c in columns}
-        for kinds, sql_type in (
-            (MONEY, "DECIMAL(18,2)"),
-            (DECIMALS, "DECIMAL(18,2)"),
-            (BOOLEANS, "BOOLEAN"),
-            (DATES, "DATE"),
-        ):
-            types.update({c: sql_type for c in kinds.get(table, [])})
-        types.update({"employee_count": "BIGINT"} if table == "customers" else {})
+    for table, kinds in writers.COLUMN_KINDS.items():
+        types = {column: SQL_TYPES[kind] for column, kind in kinds}
         spec = ", ".join(f"'{c}': '{t}'" for c, t in types.items())
         connection.execute(
             f"create view {table} as select * from read_csv("
@@ -221,13 +126,13 @@ def test_value_formats(landing) -> None:
     for table in CONTRACT:
         rows = _read_csv(folder / f"{table}.csv")
         for row in rows:
-            for c in MONEY.get(table, []):
+            for c in _of_kind(table, "money"):
                 assert row[c] == "" or money.fullmatch(row[c]), (table, c, row[c])
-            for c in DECIMALS.get(table, []):
+            for c in _of_kind(table, "decimal"):
                 assert decimal.fullmatch(row[c]), (table, c, row[c])
-            for c in BOOLEANS.get(table, []):
+            for c in _of_kind(table, "boolean"):
                 assert row[c] in ("true", "false", ""), (table, c, row[c])
-            for c in DATES.get(table, []):
+            for c in _of_kind(table, "date"):
                 assert row[c] == "" or iso_date.fullmatch(row[c]), (table, c, row[c])
 
 
@@ -247,6 +152,19 @@ def test_rejects_bad_arguments(tmp_path: Path) -> None:
         demo_data.generate(tmp_path, end_month="2026-13", progress=False)
     with pytest.raises(ValueError, match="file_format"):
         demo_data.generate(tmp_path, file_format="xlsx", progress=False)
+
+
+def test_command_line_writes_the_folder_and_prints_the_counts(tmp_path: Path, capsys) -> None:
+    args = ["--customers", "3", "--months", "6", "--output", str(tmp_path), "--quiet"]
+    assert demo_data.main([*args, "--format", "parquet"]) == 0
+    out = capsys.readouterr()
+    assert out.err == ""
+    assert out.out.splitlines()[0] == "customers: 3"
+    assert [line.split(":")[0] for line in out.out.splitlines()] == list(CONTRACT)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"{t}.parquet" for t in CONTRACT)
+    with pytest.raises(SystemExit):
+        demo_data.main([*args, "--end-month", "2026-13"])
+    assert "YYYY-MM" in capsys.readouterr().err
 
 
 def test_parquet_has_the_same_rows_as_csv(tmp_path: Path, landing, con) -> None:
@@ -332,28 +250,20 @@ def test_referential_integrity(con) -> None:
     )
 
 
+def test_number_kinds_cover_exactly_the_contracts_number_columns() -> None:
+    numbers = {(t.name, c.name) for t in TABLES for c in t.columns if c.type == "number"}
+    assert set(writers.NUMBER_KINDS) == numbers
+    assert set(writers.NUMBER_KINDS.values()) == {"money", "decimal"}
+
+
 def test_enumerations(con) -> None:
     allowed = {
-        ("offerings", "revenue_type"): {
-            "mrr",
-            "project_labor",
-            "t_and_m",
-            "block_time",
-            "product_resale",
-        },
-        ("invoice_lines", "revenue_type"): {
-            "mrr",
-            "project_labor",
-            "t_and_m",
-            "block_time",
-            "product_resale",
-        },
-        ("offerings", "lifecycle"): {"current", "legacy"},
-        ("agreements", "agreement_type"): {"managed_services", "block_time", "t_and_m", "project"},
-        ("agreement_lines", "billing_cycle"): {"monthly", "quarterly", "annual"},
-        ("churn_events", "event_type"): {"full_churn", "offering_cancel", "downgrade"},
-        ("churn_events", "initiated_by"): {"customer", "provider"},
+        (table.name, column.name): set(column.values)
+        for table in TABLES
+        for column in table.columns
+        if column.values is not None
     }
+    assert len(allowed) == 7
     for (table, column), values in allowed.items():
         found = {r[0] for r in con.execute(f"select distinct {column} from {table}").fetchall()}
         assert found <= values, (table, column, found - values)
@@ -361,8 +271,8 @@ def test_enumerations(con) -> None:
     catalogue = con.execute(
         "select revenue_type, lifecycle, is_full_package_component from offerings"
     ).fetchall()
-    assert {r[0] for r in catalogue} == allowed[("offerings", "revenue_type")]
-    assert {r[1] for r in catalogue} == {"current", "legacy"}
+    assert {r[0] for r in catalogue} == set(REVENUE_TYPES)
+    assert {r[1] for r in catalogue} == set(LIFECYCLES)
     full_package = [r for r in catalogue if r[2]]
     assert len(full_package) >= 4
     assert all(r[0] == "mrr" and r[1] == "current" for r in full_package)
@@ -563,8 +473,8 @@ def test_churn_events(con) -> None:
     events = con.execute("select event_type, reason_code, offering_id from churn_events").fetchall()
     full = [e for e in events if e[0] == "full_churn"]
     assert full and all(e[2] is None for e in full)
-    assert any(e[1] not in KNOWN_REASONS for e in full)  # an unknown code, e.g. 'other'
-    assert any(e[1] in KNOWN_REASONS for e in full)
+    assert any(e[1] not in KNOWN_REASON_CODES for e in full)  # an unknown code, e.g. 'other'
+    assert any(e[1] in KNOWN_REASON_CODES for e in full)
     assert any(e[0] == "offering_cancel" and e[2] is not None for e in events)
     assert any(e[0] == "downgrade" for e in events)
     flags = {r[0] for r in con.execute("select was_flagged_at_risk from churn_events").fetchall()}
@@ -631,8 +541,9 @@ def test_customers_look_real(con) -> None:
     row = con.execute(
         "select count(distinct industry), count(*) filter (where employee_count is null), "
         "count(*) filter (where tcp_override is not null), count(distinct region), "
-        "count(distinct account_manager), count(*) filter (where industry in ('healthcare', "
-        "'legal', 'accounting', 'manufacturing', 'professional_services')) from customers"
+        "count(distinct account_manager), "
+        "count(*) filter (where list_contains(?, industry)) from customers",
+        [list(TARGET_INDUSTRIES)],
     ).fetchone()
     industries, no_employees, overrides, regions, managers, in_profile = row
     assert industries >= 8 and no_employees > 0 and 0 < overrides < CUSTOMERS * 0.2
