@@ -50,8 +50,6 @@ No Dagster import: usable from notebooks.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
@@ -64,7 +62,9 @@ from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from orchestration.scoring.features import CHURN_HORIZON_MONTHS, month_add
+from orchestration.months import month_add
+from orchestration.scoring.features import CHURN_HORIZON_MONTHS
+from orchestration.scoring.versioning import hashed_version
 
 __all__ = [
     "CATEGORICAL_FEATURES",
@@ -299,7 +299,6 @@ def evaluate(
 def model_version(trained_through_month: date, holdout_months: int) -> str:
     """A hash of the features, the parameters and the training window."""
     spec = {
-        "method": METHOD,
         "numeric_features": NUMERIC_FEATURES,
         "categorical_features": CATEGORICAL_FEATURES,
         "params": MODEL_PARAMS,
@@ -307,8 +306,7 @@ def model_version(trained_through_month: date, holdout_months: int) -> str:
         "holdout_months": holdout_months,
         "trained_through_month": trained_through_month.isoformat(),
     }
-    digest = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:12]
-    return f"{METHOD}-{digest}"
+    return hashed_version(METHOD, spec)
 
 
 def risk_bands(probabilities: Sequence[float], base_rate: float) -> np.ndarray:

@@ -36,8 +36,6 @@ No Dagster import: usable from notebooks.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import asdict, dataclass
 from datetime import date
 
@@ -45,6 +43,8 @@ import numpy as np
 import pandas as pd
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
+
+from orchestration.scoring.versioning import hashed_version
 
 __all__ = [
     "TOP_N",
@@ -78,13 +78,11 @@ RECOMMENDATION_COLUMNS = [
 def model_version(as_of_month: date) -> str:
     """A hash of the method, the parameters and the month fitted on."""
     spec = {
-        "method": METHOD,
         "params": MODEL_PARAMS,
         "top_n": TOP_N,
         "as_of_month": as_of_month.isoformat(),
     }
-    digest = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:12]
-    return f"{METHOD}-{digest}"
+    return hashed_version(METHOD, spec)
 
 
 def ownership_matrix(ownership: pd.DataFrame) -> pd.DataFrame:

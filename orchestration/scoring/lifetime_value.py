@@ -36,9 +36,10 @@ to W)`` on, and its likelihood is conditional on having survived to it::
     churned after k renewals:  P(T = k + 1) / S(e) = B(a + 1, b + k) / B(a, b + e)
     still active after k:      S(k) / S(e)         = B(a, b + k)     / B(a, b + e)
 
-Customers whose lifetime ended before ``W`` (``k < e``) are left out. When nobody has delayed
-entry (every ``e = 0``) this is exactly the multi-cohort likelihood of ``retention.fit_sbg``
-(tested); ``fit_sbg`` itself cannot be used because survivor counts cannot express an entry.
+Customers whose lifetime ended before ``W`` (``k < e``) are left out.
+``retention.fit_sbg_with_entry`` fits this likelihood; when nobody has delayed entry (every
+``e = 0``) it is the multi-cohort likelihood of ``retention.fit_sbg`` (survivor counts cannot
+express an entry).
 
 Lifetime value
 --------------
@@ -61,21 +62,18 @@ No Dagster import: usable from notebooks.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import minimize
-from scipy.special import betaln, digamma
 
 from orchestration.scoring import retention
 from orchestration.scoring.features import months_between
+from orchestration.scoring.versioning import hashed_version
 
 __all__ = [
     "ALL_SEGMENT",
@@ -83,9 +81,7 @@ __all__ = [
     "SEGMENTS",
     "annual_discount_rate",
     "customer_lifetime_value",
-    "fit_sbg_with_entry",
     "lifetimes_for_fit",
-    "log_likelihood_with_entry",
     "model_version",
     "monthly_discount_rate",
     "retention_curves",
@@ -99,10 +95,6 @@ ANNUAL_DISCOUNT_RATE_ENV = "PORTFOLIO_CLV_ANNUAL_DISCOUNT_RATE"
 DEFAULT_ANNUAL_DISCOUNT_RATE = 0.10
 #: Bump when the method changes (part of model_version).
 METHOD = "sbg-delayed-entry-v1"
-
-_LOG_BOUND = 15.0
-_BOUND_MARGIN = 1e-3
-_GRADIENT_TOLERANCE = 1e-6
 
 
 # --------------------------------------------------------------------------------------------
@@ -141,13 +133,11 @@ def monthly_discount_rate(annual: float) -> float:
 def model_version(as_of_month: date, observation_start: date, **extra: Any) -> str:
     """A deterministic version string: the method, the data window and any settings."""
     spec = {
-        "method": METHOD,
         "as_of_month": as_of_month.isoformat(),
         "observation_start": observation_start.isoformat(),
         **extra,
     }
-    digest = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:12]
-    return f"{METHOD}-{digest}"
+    return hashed_version(METHOD, spec)
 
 
 # --------------------------------------------------------------------------------------------
@@ -178,157 +168,6 @@ def lifetimes_for_fit(lifetimes: pd.DataFrame, observation_start: date) -> pd.Da
     return out[out["tenure"] >= out["entry"]].reset_index(drop=True)
 
 
-def _grouped(tenure: np.ndarray, censored: np.ndarray, entry: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Distinct (tenure, censored, entry) triples and how many customers share each."""
-    keys = np.stack([tenure, censored.astype(np.int64), entry], axis=1)
-    uniq, counts = np.unique(keys, axis=0, return_counts=True)
-    return (
-        uniq[:, 0].astype(float),
-        uniq[:, 1].astype(bool),
-        uniq[:, 2].astype(float),
-        counts.astype(float),
-    )
-
-
-def _loglik(a: float, b: float, k, c, e, n) -> float:
-    churned = betaln(a + 1.0, b + k) - betaln(a, b + e)
-    alive = betaln(a, b + k) - betaln(a, b + e)
-    return float(np.sum(n * np.where(c, alive, churned)))
-
-
-def _score(a: float, b: float, k, c, e, n) -> tuple[float, float]:
-    d_entry_a = digamma(a) - digamma(a + b + e)
-    d_entry_b = digamma(b + e) - digamma(a + b + e)
-    g_a = np.where(
-        c,
-        digamma(a) - digamma(a + b + k),
-        digamma(a + 1.0) - digamma(a + b + k + 1.0),
-    )
-    g_b = np.where(
-        c,
-        digamma(b + k) - digamma(a + b + k),
-        digamma(b + k) - digamma(a + b + k + 1.0),
-    )
-    return float(np.sum(n * (g_a - d_entry_a))), float(np.sum(n * (g_b - d_entry_b)))
-
-
-def _validated(
-    tenures: Sequence[int], censored: Sequence[bool], entries: Sequence[int] | None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    k = np.asarray(tenures, dtype=float)
-    c = np.asarray(censored, dtype=bool)
-    e = np.zeros_like(k) if entries is None else np.asarray(entries, dtype=float)
-    if not (k.ndim == c.ndim == e.ndim == 1 and k.size == c.size == e.size):
-        raise ValueError("tenures, censored and entries must be flat and of one length")
-    if k.size == 0:
-        raise ValueError("no customers given")
-    for name, arr in (("tenures", k), ("entries", e)):
-        if not np.all(np.isfinite(arr)) or np.any(arr != np.floor(arr)) or np.any(arr < 0):
-            raise ValueError(f"{name} must be whole numbers >= 0")
-    if np.any(e > k):
-        raise ValueError("an entry is after the end of its lifetime (entry > tenure)")
-    return k.astype(np.int64), c, e.astype(np.int64)
-
-
-def log_likelihood_with_entry(
-    alpha: float,
-    beta: float,
-    tenures: Sequence[int],
-    censored: Sequence[bool],
-    entries: Sequence[int] | None = None,
-) -> float:
-    """sBG log-likelihood of customer lifetimes observed from their entry on.
-
-    ``sum ln[P(T = k + 1) / S(e)]`` over churned and ``sum ln[S(k) / S(e)]`` over censored
-    customers (tenure ``k``, entry ``e``; see the module docstring). With every ``e = 0`` it equals
-    ``retention.log_likelihood`` of ``retention.survivors_from_tenures(tenures, censored)``.
-    """
-    if not (alpha > 0 and beta > 0):
-        raise ValueError("alpha and beta must be > 0")
-    return _loglik(alpha, beta, *_grouped(*_validated(tenures, censored, entries)))
-
-
-def fit_sbg_with_entry(
-    tenures: Sequence[int],
-    censored: Sequence[bool],
-    entries: Sequence[int] | None = None,
-) -> retention.SBGFit:
-    """Fit the sBG model by maximum likelihood to lifetimes with delayed entry.
-
-    Parameters
-    ----------
-    tenures : sequence of int
-        Renewals made per customer (``retention.survivors_from_tenures`` convention).
-    censored : sequence of bool
-        True for a customer still active (right-censored).
-    entries : sequence of int, optional
-        Renewals each customer had made when observation began (``<= tenure``); None for 0.
-
-    Returns
-    -------
-    retention.SBGFit
-        With ``n_cohorts`` = number of distinct entries. ``converged`` is True when the optimum
-        is inside the search box (``exp(+-15)``) and the optimiser succeeded or the gradient
-        vanishes there. It is False on the box: typically no detectable heterogeneity, where
-        ``alpha`` and ``beta`` grow together and the model tends to a constant monthly churn
-        probability ``alpha / (alpha + beta)``.
-
-    Raises
-    ------
-    ValueError
-        Malformed input, or no churned customer (the likelihood has no maximum).
-
-    Notes
-    -----
-    Maximises over ``(ln alpha, ln beta)`` with L-BFGS-B and the analytic gradient, from the best
-    point of a coarse grid, as ``retention.fit_sbg`` does; it reproduces ``fit_sbg`` when no
-    customer has delayed entry (tested against Fader & Hardie 2007).
-    """
-    k, c, e = _validated(tenures, censored, entries)
-    n_lost = int(np.sum(~c))
-    if n_lost == 0:
-        raise ValueError(
-            "no customer churned: the sBG likelihood has no maximum, so there is nothing to fit"
-        )
-    stats = _grouped(k, c, e)
-    n_customers = int(k.size)
-
-    def objective(x: np.ndarray) -> tuple[float, np.ndarray]:
-        a, b = np.exp(x)
-        g_a, g_b = _score(a, b, *stats)
-        return -_loglik(a, b, *stats) / n_customers, -np.array([a * g_a, b * g_b]) / n_customers
-
-    grid_a = np.linspace(-3.0, 6.0, 10)
-    grid_b = np.linspace(-3.0, 10.0, 14)
-    start = min(
-        ((ga, gb) for ga in grid_a for gb in grid_b),
-        key=lambda p: -_loglik(math.exp(p[0]), math.exp(p[1]), *stats),
-    )
-    res = minimize(
-        objective,
-        x0=np.array(start),
-        jac=True,
-        method="L-BFGS-B",
-        bounds=[(-_LOG_BOUND, _LOG_BOUND)] * 2,
-        options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 1000},
-    )
-    alpha, beta = (float(v) for v in np.exp(res.x))
-    interior = bool(np.all(np.abs(res.x) < _LOG_BOUND - _BOUND_MARGIN))
-    # L-BFGS-B's line search can stop ("ABNORMAL") on a flat ridge at the maximum: accept a
-    # point where the gradient (per customer, in log parameters) vanishes.
-    stationary = bool(np.max(np.abs(objective(res.x)[1])) < _GRADIENT_TOLERANCE)
-    return retention.SBGFit(
-        alpha=alpha,
-        beta=beta,
-        log_likelihood=_loglik(alpha, beta, *stats),
-        n_customers=n_customers,
-        n_lost=n_lost,
-        n_cohorts=int(np.unique(e).size),
-        converged=interior and (bool(res.success) or stationary),
-        message=str(res.message),
-    )
-
-
 # --------------------------------------------------------------------------------------------
 # The two tables
 # --------------------------------------------------------------------------------------------
@@ -342,7 +181,9 @@ def fit_segments(lifetimes: pd.DataFrame) -> dict[str, retention.SBGFit]:
         rows = lifetimes if segment == ALL_SEGMENT else lifetimes[lifetimes["segment"] == segment]
         if rows.empty or rows["censored"].all():
             continue
-        fits[segment] = fit_sbg_with_entry(rows["tenure"], rows["censored"], rows["entry"])
+        fits[segment] = retention.fit_sbg_with_entry(
+            rows["tenure"], rows["censored"], rows["entry"]
+        )
     return fits
 
 

@@ -28,6 +28,10 @@ and the recursions ``P(T = 1) = alpha / (alpha + beta)``,
 ``r_t`` rises with tenure although no individual customer's churn probability changes: the
 high-``theta`` customers leave first (sorting on heterogeneity).
 
+Two maximum-likelihood fits share one optimiser: :func:`fit_sbg` on cohorts' survivor counts, and
+:func:`fit_sbg_with_entry` on customer lifetimes, optionally with delayed entry (left
+truncation: customers first observed after some renewals, conditioned on having survived them).
+
 References
 ----------
 * Fader, P. S. & Hardie, B. G. S. (2007). How to project customer retention. *Journal of
@@ -40,7 +44,8 @@ This module has no Dagster dependency so that it can be imported in notebooks.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,7 +59,9 @@ __all__ = [
     "churn_probability",
     "derl",
     "fit_sbg",
+    "fit_sbg_with_entry",
     "log_likelihood",
+    "log_likelihood_with_entry",
     "project",
     "retention_rate",
     "survival",
@@ -66,6 +73,15 @@ __all__ = [
 # alpha and beta diverge together) and the fit is reported as not converged.
 _LOG_BOUND = 15.0
 _BOUND_MARGIN = 1e-3
+#: Largest gradient (per customer, in log parameters) of a maximum where the optimiser stopped
+#: without reporting success.
+_GRADIENT_TOLERANCE = 1e-6
+#: Coarse grids of (ln alpha, ln beta) whose best point starts the optimiser: for survivor
+#: counts (:func:`fit_sbg`), and for customer lifetimes (:func:`fit_sbg_with_entry`), whose beta
+#: reaches further because monthly lifetimes with delayed entry often have a low churn
+#: probability (a large beta).
+_COHORT_GRID = (np.linspace(-3.0, 5.0, 9), np.linspace(-3.0, 5.0, 9))
+_LIFETIME_GRID = (np.linspace(-3.0, 6.0, 10), np.linspace(-3.0, 10.0, 14))
 
 
 # --------------------------------------------------------------------------------------------
@@ -158,6 +174,7 @@ def _sufficient_statistics(cohorts: list[np.ndarray]) -> tuple[np.ndarray, np.nd
 
 
 def _loglik_from_stats(alpha: float, beta: float, lost: np.ndarray, alive: np.ndarray) -> float:
+    """Log-likelihood of survivor counts from :func:`_sufficient_statistics`."""
     t = np.arange(lost.size, dtype=float)
     base = betaln(alpha, beta)
     ll = 0.0
@@ -185,6 +202,131 @@ def _score_from_stats(
     g_b += float(np.sum(alive * (digamma(beta + t) - d_ab)))
     g_b -= n * (digamma(beta) - digamma(alpha + beta))
     return g_a, g_b
+
+
+# Survivor counts (fit_sbg) and customer lifetimes with entries (fit_sbg_with_entry) each keep
+# their own arrangement of the sBG likelihood and gradient; both go to the one optimiser,
+# _maximise. The maximum is flat enough that the last-bit differences of another arrangement
+# move the estimates (by about 1e-8 relative), so each keeps the arithmetic of its results.
+def _grouped(tenure: np.ndarray, censored: np.ndarray, entry: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Distinct (tenure, censored, entry) triples of customer lifetimes and how many customers
+    share each: ``(k, c, e, n)``, tenures and entries as floats, flags as bools."""
+    keys = np.stack([tenure, censored.astype(np.int64), entry], axis=1)
+    uniq, counts = np.unique(keys, axis=0, return_counts=True)
+    return (
+        uniq[:, 0].astype(float),
+        uniq[:, 1].astype(bool),
+        uniq[:, 2].astype(float),
+        counts.astype(float),
+    )
+
+
+def _loglik(a: float, b: float, k, c, e, n) -> float:
+    """Log-likelihood of grouped lifetimes with delayed entry (see :func:`fit_sbg_with_entry`).
+
+    ``ln[P(T = k + 1) / S(e)]`` per churned and ``ln[S(k) / S(e)]`` per censored customer.
+    """
+    churned = betaln(a + 1.0, b + k) - betaln(a, b + e)
+    alive = betaln(a, b + k) - betaln(a, b + e)
+    return float(np.sum(n * np.where(c, alive, churned)))
+
+
+def _score(a: float, b: float, k, c, e, n) -> tuple[float, float]:
+    """Gradient of :func:`_loglik` with respect to (alpha, beta)."""
+    d_entry_a = digamma(a) - digamma(a + b + e)
+    d_entry_b = digamma(b + e) - digamma(a + b + e)
+    g_a = np.where(
+        c,
+        digamma(a) - digamma(a + b + k),
+        digamma(a + 1.0) - digamma(a + b + k + 1.0),
+    )
+    g_b = np.where(
+        c,
+        digamma(b + k) - digamma(a + b + k),
+        digamma(b + k) - digamma(a + b + k + 1.0),
+    )
+    return float(np.sum(n * (g_a - d_entry_a))), float(np.sum(n * (g_b - d_entry_b)))
+
+
+def _validated_lifetimes(
+    tenures: Sequence[int], censored: Sequence[bool], entries: Sequence[int] | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Customer-level tenures, censoring flags and entries (0 when None) as arrays.
+
+    Raises:
+        ValueError: not flat and of one length, empty, not whole numbers >= 0, or an entry
+            after its tenure.
+    """
+    k = np.asarray(tenures, dtype=float)
+    c = np.asarray(censored, dtype=bool)
+    e = np.zeros_like(k) if entries is None else np.asarray(entries, dtype=float)
+    if not (k.ndim == c.ndim == e.ndim == 1 and k.size == c.size == e.size):
+        raise ValueError("tenures, censored and entries must be flat and of one length")
+    if k.size == 0:
+        raise ValueError("no customers given")
+    for name, arr in (("tenures", k), ("entries", e)):
+        if not np.all(np.isfinite(arr)) or np.any(arr != np.floor(arr)) or np.any(arr < 0):
+            raise ValueError(f"{name} must be whole numbers >= 0")
+    if np.any(e > k):
+        raise ValueError("an entry is after the end of its lifetime (entry > tenure)")
+    return k.astype(np.int64), c, e.astype(np.int64)
+
+
+def _maximise(
+    loglik: Callable[[float, float], float],
+    score: Callable[[float, float], tuple[float, float]],
+    *,
+    n_customers: int,
+    n_lost: int,
+    n_cohorts: int,
+    grid: tuple[np.ndarray, np.ndarray],
+    accept_stationary: bool,
+) -> SBGFit:
+    """The maximum-likelihood sBG fit: the optimiser of :func:`fit_sbg` and
+    :func:`fit_sbg_with_entry`.
+
+    Maximises ``loglik(alpha, beta)`` per customer over ``(ln alpha, ln beta)`` with L-BFGS-B
+    and the analytic gradient ``score(alpha, beta)`` (with respect to alpha and beta), inside the
+    box ``[-15, 15]**2``, from the best point of ``grid`` (ln alpha values, ln beta values). The
+    fit has converged when its optimum is inside the box and the optimiser reported success or,
+    with ``accept_stationary``, the gradient vanishes there. The caller checks that at least one
+    customer churned.
+    """
+
+    def objective(x: np.ndarray) -> tuple[float, np.ndarray]:
+        a, b = np.exp(x)
+        g_a, g_b = score(a, b)
+        return -loglik(a, b) / n_customers, -np.array([a * g_a, b * g_b]) / n_customers
+
+    start = min(
+        ((ga, gb) for ga in grid[0] for gb in grid[1]),
+        key=lambda p: -loglik(math.exp(p[0]), math.exp(p[1])),
+    )
+    res = minimize(
+        objective,
+        x0=np.array(start),
+        jac=True,
+        method="L-BFGS-B",
+        bounds=[(-_LOG_BOUND, _LOG_BOUND)] * 2,
+        options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 1000},
+    )
+    alpha, beta = (float(v) for v in np.exp(res.x))
+    interior = bool(np.all(np.abs(res.x) < _LOG_BOUND - _BOUND_MARGIN))
+    # L-BFGS-B's line search can stop ("ABNORMAL") on a flat ridge at the maximum: accept a
+    # point where the gradient (per customer, in log parameters) vanishes.
+    stationary = accept_stationary and bool(
+        np.max(np.abs(objective(res.x)[1])) < _GRADIENT_TOLERANCE
+    )
+    return SBGFit(
+        alpha=alpha,
+        beta=beta,
+        log_likelihood=loglik(alpha, beta),
+        n_customers=n_customers,
+        n_lost=n_lost,
+        n_cohorts=n_cohorts,
+        converged=interior and (bool(res.success) or stationary),
+        message=str(res.message),
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -311,7 +453,7 @@ def log_likelihood(alpha: float, beta: float, survivors: Any) -> float:
 
 @dataclass(frozen=True)
 class SBGFit:
-    """Result of :func:`fit_sbg`.
+    """Result of :func:`fit_sbg` and :func:`fit_sbg_with_entry`.
 
     Attributes
     ----------
@@ -325,11 +467,15 @@ class SBGFit:
     n_lost : int
         Number of customers observed to churn.
     n_cohorts : int
-        Number of cohorts fitted.
+        Number of cohorts fitted (:func:`fit_sbg`) or of distinct entries
+        (:func:`fit_sbg_with_entry`).
     converged : bool
-        True when the optimiser reported success and the estimate lies in the interior of the
-        search box (``exp(-15) < alpha, beta < exp(15)``).  False typically means the data show no
-        heterogeneity (``alpha`` and ``beta`` drift to infinity together) or the churn is
+        True when the estimate lies in the interior of the search box
+        (``exp(-15) < alpha, beta < exp(15)``) and the optimiser reported success;
+        :func:`fit_sbg_with_entry` also accepts an interior point where the gradient vanishes
+        (the optimiser's line search can stop on a flat ridge at the maximum).  False typically
+        means the data show no heterogeneity (``alpha`` and ``beta`` drift to infinity together,
+        towards a constant churn probability ``alpha / (alpha + beta)``) or the churn is
         concentrated in period 1; treat the estimates with suspicion.
     message : str
         The optimiser's message.
@@ -394,7 +540,8 @@ def fit_sbg(survivors: Any) -> SBGFit:
     -----
     The log-likelihood (see :func:`log_likelihood`) is maximised over ``(ln alpha, ln beta)`` with
     L-BFGS-B and the analytic gradient (digamma functions), starting from the best point of a
-    coarse grid; all probabilities are computed in log space with ``scipy.special.betaln``.  With
+    coarse grid, by the optimiser :func:`fit_sbg_with_entry` uses too; all probabilities are
+    computed in log space with ``scipy.special.betaln``.  With
     the data of Fader & Hardie (2007, Table 1) this reproduces the published estimates:
     "High End" alpha = 0.668, beta = 3.806, LL = -1611.2; "Regular" alpha = 0.704,
     beta = 1.182, LL = -1680.3.
@@ -405,44 +552,99 @@ def fit_sbg(survivors: Any) -> SBGFit:
     """
     cohorts = _as_cohorts(survivors)
     lost, alive = _sufficient_statistics(cohorts)
-    n_customers = int(sum(int(c[0]) for c in cohorts))
     n_lost = int(lost.sum())
     if n_lost == 0:
         raise ValueError(
             "no customer was lost in any period: the sBG likelihood has no maximum "
             "(it keeps increasing as alpha -> 0), so there is nothing to fit"
         )
-
-    def objective(x: np.ndarray) -> tuple[float, np.ndarray]:
-        a, b = np.exp(x)
-        ll = _loglik_from_stats(a, b, lost, alive)
-        g_a, g_b = _score_from_stats(a, b, lost, alive)
-        return -ll / n_customers, -np.array([a * g_a, b * g_b]) / n_customers
-
-    grid = np.linspace(-3.0, 5.0, 9)
-    start = min(
-        ((ga, gb) for ga in grid for gb in grid),
-        key=lambda p: -_loglik_from_stats(np.exp(p[0]), np.exp(p[1]), lost, alive),
-    )
-    res = minimize(
-        objective,
-        x0=np.array(start),
-        jac=True,
-        method="L-BFGS-B",
-        bounds=[(-_LOG_BOUND, _LOG_BOUND)] * 2,
-        options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 1000},
-    )
-    alpha, beta = (float(v) for v in np.exp(res.x))
-    interior = bool(np.all(np.abs(res.x) < _LOG_BOUND - _BOUND_MARGIN))
-    return SBGFit(
-        alpha=alpha,
-        beta=beta,
-        log_likelihood=_loglik_from_stats(alpha, beta, lost, alive),
-        n_customers=n_customers,
+    return _maximise(
+        lambda a, b: _loglik_from_stats(a, b, lost, alive),
+        lambda a, b: _score_from_stats(a, b, lost, alive),
+        n_customers=int(sum(int(c[0]) for c in cohorts)),
         n_lost=n_lost,
         n_cohorts=len(cohorts),
-        converged=bool(res.success) and interior,
-        message=str(res.message),
+        grid=_COHORT_GRID,
+        accept_stationary=False,
+    )
+
+
+def log_likelihood_with_entry(
+    alpha: float,
+    beta: float,
+    tenures: Sequence[int],
+    censored: Sequence[bool],
+    entries: Sequence[int] | None = None,
+) -> float:
+    """sBG log-likelihood of customer lifetimes observed from their entry on.
+
+    ``sum ln[P(T = k + 1) / S(e)]`` over churned and ``sum ln[S(k) / S(e)]`` over censored
+    customers (tenure ``k``, entry ``e``; see :func:`fit_sbg_with_entry`). With every ``e = 0``
+    it equals :func:`log_likelihood` of ``survivors_from_tenures(tenures, censored)``.
+    """
+    if not (alpha > 0 and beta > 0):
+        raise ValueError("alpha and beta must be > 0")
+    return _loglik(alpha, beta, *_grouped(*_validated_lifetimes(tenures, censored, entries)))
+
+
+def fit_sbg_with_entry(
+    tenures: Sequence[int],
+    censored: Sequence[bool],
+    entries: Sequence[int] | None = None,
+) -> SBGFit:
+    """Fit the sBG model by maximum likelihood to customer lifetimes with delayed entry.
+
+    Delayed entry (left truncation): a customer first seen after ``e`` renewals (because
+    observation began then) is known to have survived them, so its likelihood is conditional on
+    ``T > e``::
+
+        churned after k renewals:  P(T = k + 1) / S(e) = B(alpha + 1, beta + k) / B(alpha, beta + e)
+        still active after k:      S(k) / S(e)         = B(alpha, beta + k)     / B(alpha, beta + e)
+
+    With every ``e = 0`` this is the likelihood of :func:`fit_sbg`, and the fit is that of
+    :func:`fit_sbg` (to the optimiser's tolerance) on the survivor counts of
+    :func:`survivors_from_tenures`.
+
+    Parameters
+    ----------
+    tenures : sequence of int
+        Renewals made per customer (:func:`survivors_from_tenures` convention).
+    censored : sequence of bool
+        True for a customer still active (right-censored).
+    entries : sequence of int, optional
+        Renewals each customer had made when observation began (``<= tenure``); None for 0.
+
+    Returns
+    -------
+    SBGFit
+        With ``n_cohorts`` = number of distinct entries.
+
+    Raises
+    ------
+    ValueError
+        Malformed input, or no churned customer (the likelihood has no maximum).
+
+    Notes
+    -----
+    The optimiser of :func:`fit_sbg`, from a grid reaching larger ``beta`` (monthly lifetimes
+    often churn little), and ``converged`` also when the optimiser stopped at an interior point
+    where the gradient vanishes (see :class:`SBGFit`).
+    """
+    k, c, e = _validated_lifetimes(tenures, censored, entries)
+    n_lost = int(np.sum(~c))
+    if n_lost == 0:
+        raise ValueError(
+            "no customer churned: the sBG likelihood has no maximum, so there is nothing to fit"
+        )
+    stats = _grouped(k, c, e)
+    return _maximise(
+        lambda a, b: _loglik(a, b, *stats),
+        lambda a, b: _score(a, b, *stats),
+        n_customers=int(k.size),
+        n_lost=n_lost,
+        n_cohorts=int(np.unique(e).size),
+        grid=_LIFETIME_GRID,
+        accept_stationary=True,
     )
 
 

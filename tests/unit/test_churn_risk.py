@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import date
 
 import numpy as np
@@ -184,3 +186,19 @@ def test_model_version_is_deterministic_and_tracks_the_training_window():
     assert a != cr.model_version(date(2026, 6, 1), 12)
     assert a != cr.model_version(date(2026, 7, 1), 6)
     assert a.startswith(cr.METHOD)
+
+
+def test_model_version_hashes_the_features_parameters_and_training_window():
+    """The method, then the first 12 hexadecimal digits of the SHA-256 of the spec as JSON with
+    sorted keys: the scheme of the versions already written."""
+    spec = {
+        "method": cr.METHOD,
+        "numeric_features": list(cr.NUMERIC_FEATURES),
+        "categorical_features": list(cr.CATEGORICAL_FEATURES),
+        "params": cr.MODEL_PARAMS,
+        "horizon_months": 3,
+        "holdout_months": 12,
+        "trained_through_month": "2026-07-01",
+    }
+    digest = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
+    assert cr.model_version(date(2026, 7, 1), 12) == f"{cr.METHOD}-{digest[:12]}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import date
 
 import numpy as np
@@ -190,3 +192,13 @@ def test_evaluation_counts_purchases_of_recommended_offerings():
     result = xs.evaluate(ownership, profiles, catalogue, after, before_month=MONTH)
     assert result["model"]["customers_with_hit"] == len(buyers)
     assert result["model_hit_rate"] >= result["popularity_hit_rate"]
+
+
+def test_model_version_hashes_the_parameters_and_the_month():
+    """The method, then the first 12 hexadecimal digits of the SHA-256 of the spec as JSON with
+    sorted keys: the scheme of the versions already written."""
+    a = xs.model_version(date(2026, 10, 1))
+    assert a == xs.model_version(date(2026, 10, 1)) != xs.model_version(date(2026, 9, 1))
+    spec = {"method": xs.METHOD, "params": xs.MODEL_PARAMS, "top_n": 3, "as_of_month": "2026-10-01"}
+    digest = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
+    assert a == f"{xs.METHOD}-{digest[:12]}"

@@ -1,13 +1,14 @@
 """Tests for retention curves and residual lifetime value (orchestration.scoring.lifetime_value).
 
 Reference values are computed independently here: the sBG retention rates written out as
-``(beta + t - 1) / (alpha + beta + t - 1)``, the delayed-entry likelihood as a product of those
-rates, DERL as a truncated discounted sum of survival ratios.
+``(beta + t - 1) / (alpha + beta + t - 1)``, DERL as a truncated discounted sum of survival
+ratios. The delayed-entry fit itself is tested with the sBG model (test_retention.py).
 """
 
 from __future__ import annotations
 
-import math
+import hashlib
+import json
 from datetime import date, datetime
 
 import numpy as np
@@ -16,39 +17,11 @@ import pytest
 
 from orchestration.scoring import lifetime_value as lv
 from orchestration.scoring import retention as r
-
-# Fader & Hardie (2007), Table 1, "Regular" segment and its published estimates.
-REGULAR = [1000, 631, 468, 382, 326, 289, 262, 241]
-REGULAR_ESTIMATES = (0.704, 1.182, -1680.3)
-
-
-def tenures_from_survivors(counts: list[int]) -> tuple[list[int], list[bool]]:
-    """Customer-level lifetimes of one cohort: lost in period t -> tenure t - 1, churned;
-    the last count -> tenure len - 1, censored."""
-    tenures, censored = [], []
-    for t in range(1, len(counts)):
-        lost = counts[t - 1] - counts[t]
-        tenures += [t - 1] * lost
-        censored += [False] * lost
-    tenures += [len(counts) - 1] * counts[-1]
-    censored += [True] * counts[-1]
-    return tenures, censored
+from orchestration.scoring.versioning import hashed_version
 
 
 def rate(alpha: float, beta: float, t: int) -> float:
     return (beta + t - 1) / (alpha + beta + t - 1)
-
-
-def direct_loglik_with_entry(alpha, beta, tenures, censored, entries) -> float:
-    """Each customer observed from renewal e on: prod of retention rates e+1..k, times the
-    churn probability 1 - r_{k+1} if it churned."""
-    total = 0.0
-    for k, c, e in zip(tenures, censored, entries, strict=True):
-        ll = sum(math.log(rate(alpha, beta, t)) for t in range(e + 1, k + 1))
-        if not c:
-            ll += math.log(1 - rate(alpha, beta, k + 1))
-        total += ll
-    return total
 
 
 def derl_by_sum(alpha: float, beta: float, d: float, renewals: int) -> float:
@@ -63,83 +36,6 @@ def derl_by_sum(alpha: float, beta: float, d: float, renewals: int) -> float:
         if term < 1e-13 * total:
             return total
         t += 1
-
-
-# --------------------------------------------------------------------------------------------
-# The delayed-entry likelihood and fit
-# --------------------------------------------------------------------------------------------
-def test_without_entry_the_fit_reproduces_fit_sbg_and_the_published_estimates():
-    tenures, censored = tenures_from_survivors(REGULAR)
-    fit = lv.fit_sbg_with_entry(tenures, censored)
-    reference = r.fit_sbg(REGULAR)
-    alpha, beta, ll = REGULAR_ESTIMATES
-    assert (round(fit.alpha, 3), round(fit.beta, 3), round(fit.log_likelihood, 1)) == (
-        alpha,
-        beta,
-        ll,
-    )
-    assert fit.alpha == pytest.approx(reference.alpha, rel=1e-5)
-    assert fit.beta == pytest.approx(reference.beta, rel=1e-5)
-    assert fit.log_likelihood == pytest.approx(reference.log_likelihood, rel=1e-10)
-    assert fit.converged
-    assert (fit.n_customers, fit.n_lost) == (1000, 1000 - REGULAR[-1])
-
-
-def test_without_entry_the_likelihood_is_fit_sbgs_multi_cohort_likelihood():
-    rng = np.random.default_rng(7)
-    tenures = rng.integers(0, 30, 400)
-    censored = rng.random(400) < 0.4
-    cohorts = rng.integers(0, 6, 400)
-    survivors = r.survivors_from_tenures(tenures, censored, cohorts)
-    for alpha, beta in ((0.5, 3.0), (2.0, 40.0), (12.0, 900.0)):
-        assert lv.log_likelihood_with_entry(alpha, beta, tenures, censored) == pytest.approx(
-            r.log_likelihood(alpha, beta, survivors), rel=1e-10
-        )
-
-
-def test_likelihood_with_entry_matches_the_product_of_retention_rates():
-    tenures = [0, 3, 5, 5, 9, 12, 20, 20]
-    censored = [False, False, True, False, True, False, True, False]
-    entries = [0, 2, 0, 5, 4, 0, 19, 3]
-    for alpha, beta in ((0.7, 1.2), (3.0, 50.0)):
-        assert lv.log_likelihood_with_entry(
-            alpha, beta, tenures, censored, entries
-        ) == pytest.approx(
-            direct_loglik_with_entry(alpha, beta, tenures, censored, entries), rel=1e-10
-        )
-
-
-def test_delayed_entry_removes_the_survivor_bias_of_old_cohorts():
-    """Customers acquired up to 60 months before observation starts are seen only if they
-    survived to it. Conditioning on that recovers the true parameters; ignoring it (fitting the
-    survivors as complete cohorts) overstates retention."""
-    alpha, beta = 0.8, 12.0
-    rng = np.random.default_rng(2024)
-    size = 40_000
-    churn_period = rng.geometric(rng.beta(alpha, beta, size))  # T = 1, 2, ...
-    acquired = rng.integers(-60, 24, size)  # month of acquisition; observation starts at 0
-    horizon = 24  # observed through month 24
-    entry = np.maximum(0, -acquired)
-    end = horizon - acquired  # renewals possible by the end of observation
-    seen = churn_period - 1 >= entry  # still there when observation started
-    tenure = np.minimum(churn_period - 1, end)[seen]
-    censored = (churn_period - 1 >= end)[seen]
-    fit = lv.fit_sbg_with_entry(tenure, censored, entry[seen])
-    assert fit.converged
-    assert fit.alpha == pytest.approx(alpha, rel=0.15)
-    assert fit.beta == pytest.approx(beta, rel=0.2)
-    assert fit.mean_churn_probability == pytest.approx(alpha / (alpha + beta), rel=0.05)
-    naive = lv.fit_sbg_with_entry(tenure, censored)
-    assert naive.mean_churn_probability < 0.8 * alpha / (alpha + beta)
-
-
-def test_fit_refuses_data_without_churn_and_bad_input():
-    with pytest.raises(ValueError, match="no customer churned"):
-        lv.fit_sbg_with_entry([3, 4], [True, True])
-    with pytest.raises(ValueError, match="entry > tenure"):
-        lv.fit_sbg_with_entry([3, 4], [False, True], [4, 0])
-    with pytest.raises(ValueError, match="whole numbers"):
-        lv.fit_sbg_with_entry([3.5, 4], [False, True])
 
 
 # --------------------------------------------------------------------------------------------
@@ -259,3 +155,23 @@ def test_model_version_is_deterministic_and_tracks_its_inputs():
     assert a == lv.model_version(date(2026, 10, 1), date(2023, 11, 1))
     assert a != lv.model_version(date(2026, 9, 1), date(2023, 11, 1))
     assert a.startswith(lv.METHOD)
+
+
+def test_model_version_hashes_the_method_window_and_settings():
+    """The method, then the first 12 hexadecimal digits of the SHA-256 of the spec as JSON with
+    sorted keys: the scheme of the versions already written."""
+    spec = {"method": lv.METHOD, "as_of_month": "2026-10-01", "observation_start": "2023-11-01"}
+    digest = hashlib.sha256(json.dumps({**spec, "rate": 0.1}, sort_keys=True).encode()).hexdigest()
+    version = lv.model_version(date(2026, 10, 1), date(2023, 11, 1), rate=0.1)
+    assert version == f"{lv.METHOD}-{digest[:12]}"
+    assert version != lv.model_version(date(2026, 10, 1), date(2023, 11, 1), rate=0.2)
+
+
+def test_hashed_version_ignores_key_order_and_tracks_every_value():
+    spec = {"a": 1, "b": [1, 2], "c": {"x": "y"}}
+    version = hashed_version("m-v1", spec)
+    assert version == hashed_version("m-v1", dict(reversed(spec.items())))
+    assert version.startswith("m-v1-") and len(version) == len("m-v1-") + 12
+    assert version != hashed_version("m-v2", spec)
+    for changed in ({**spec, "a": 2}, {**spec, "b": [2, 1]}, {**spec, "d": None}):
+        assert hashed_version("m-v1", changed) != version
