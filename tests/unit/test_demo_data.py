@@ -53,7 +53,8 @@ def landing(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, i
 
 @pytest.fixture(scope="module")
 def con(landing: tuple[Path, dict[str, int]]) -> duckdb.DuckDBPyConnection:
-    """The CSV files as typed DuckDB views (types from the contract, not sniffed)."""
+    """The CSV files as typed DuckDB views (types from the contract, not sniffed), and a view
+    ``months`` of the window's months (their first days)."""
     folder, _ = landing
     connection = duckdb.connect()
     for table, kinds in writers.COLUMN_KINDS.items():
@@ -63,6 +64,11 @@ def con(landing: tuple[Path, dict[str, int]]) -> duckdb.DuckDBPyConnection:
             f"create view {table} as select * from read_csv("
             f"'{folder / (table + '.csv')}', header = true, columns = {{{spec}}})"
         )
+    connection.execute(
+        "create view months as select unnest(generate_series("
+        f"date '{WINDOW_START}', date '{WINDOW_END.replace(day=1)}', interval 1 month))::date "
+        "as month"
+    )
     return connection
 
 
@@ -379,11 +385,7 @@ def test_recurring_invoices_follow_the_agreement_lines(con) -> None:
     mismatches = _one(
         con,
         """
-        with months as (
-            select unnest(generate_series(date '2024-11-01', date '2026-10-01',
-                                          interval 1 month))::date as month
-        ),
-        due as (
+        with due as (
             select a.customer_id, m.month, l.offering_id,
                    sum(l.quantity * l.unit_price) as amount
             from agreement_lines as l
@@ -450,11 +452,7 @@ def test_credits_and_a_customer_with_non_positive_trailing_revenue(con) -> None:
     non_positive = _one(
         con,
         """
-        with months as (
-            select unnest(generate_series(date '2024-11-01', date '2026-10-01',
-                                          interval 1 month))::date as month
-        ),
-        ttm as (
+        with ttm as (
             select i.customer_id, m.month, sum(i.extended_price) as revenue
             from months as m
             join invoice_lines as i
