@@ -1,6 +1,6 @@
--- The A, B, C and D customers of a month add up to the active customers of
--- portfolio_concentration, and the penetration marts count the same active
--- customers. Returns the months that differ.
+-- The customers of a month with a class of the seed customer_classes add up
+-- to the active customers of portfolio_concentration, and the penetration
+-- marts count the same active customers. Returns the months that differ.
 with
 
 portfolio_concentration as (
@@ -11,6 +11,10 @@ customer_classification as (
     select * from {{ ref('customer_classification') }}
 ),
 
+customer_classes as (
+    select * from {{ ref('customer_classes') }}
+),
+
 offering_penetration as (
     select * from {{ ref('offering_penetration') }}
 ),
@@ -19,14 +23,16 @@ portfolio_cross_sell as (
     select * from {{ ref('portfolio_cross_sell') }}
 ),
 
+-- Only customers of a class in the seed customer_classes count.
 class_counts as (
     select
-        as_of_month,
-        count(case when classification = 'A' then 1 end) as a_customers,
-        count(case when classification = 'B' then 1 end) as b_customers,
-        count(case when classification = 'C' then 1 end) as c_customers,
-        count(case when classification = 'D' then 1 end) as d_customers
+        customer_classification.as_of_month,
+        count(*) as classified_customers
     from customer_classification
+    inner join customer_classes
+        on
+            customer_classification.classification
+            = customer_classes.classification
     group by 1
 ),
 
@@ -44,10 +50,8 @@ months_compared as (
     select
         portfolio_concentration.as_of_month,
         portfolio_concentration.active_customers,
-        coalesce(class_counts.a_customers, 0)
-        + coalesce(class_counts.b_customers, 0)
-        + coalesce(class_counts.c_customers, 0)
-        + coalesce(class_counts.d_customers, 0) as classified_customers,
+        coalesce(class_counts.classified_customers, 0)
+            as classified_customers,
         penetration_counts.min_active_customers,
         penetration_counts.max_active_customers,
         portfolio_cross_sell.active_customers as cross_sell_active_customers

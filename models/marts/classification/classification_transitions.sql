@@ -17,6 +17,10 @@ customers as (
     select * from {{ ref('stg_landing__customers') }}
 ),
 
+customer_classes as (
+    select * from {{ ref('customer_classes') }}
+),
+
 first_month as (
     select min(month_start) as first_month_start from month_spine
 ),
@@ -81,17 +85,20 @@ classes_paired as (
             and current_classes.customer_id = previous_classes.customer_id
 ),
 
--- A = 1 is the best rank; a lower rank than before is an upgrade.
+-- Ranks from the seed customer_classes: A = 1 is the best rank; a lower rank
+-- than before is an upgrade.
 classes_ranked as (
     select
-        *,
-        case previous_classification
-            when 'A' then 1 when 'B' then 2 when 'C' then 3 when 'D' then 4
-        end as previous_classification_rank,
-        case classification
-            when 'A' then 1 when 'B' then 2 when 'C' then 3 when 'D' then 4
-        end as classification_rank
+        classes_paired.*,
+        previous_classes.classification_rank as previous_classification_rank,
+        current_classes.classification_rank
     from classes_paired
+    left join customer_classes as previous_classes
+        on
+            classes_paired.previous_classification
+            = previous_classes.classification
+    left join customer_classes as current_classes
+        on classes_paired.classification = current_classes.classification
 ),
 
 classification_transitions as (

@@ -29,6 +29,10 @@ customer_cross_sell as (
     where {{ in_partition('as_of_month') }}
 ),
 
+customer_classes as (
+    select * from {{ ref('customer_classes') }}
+),
+
 customer_margins as (
     select
         customer_concentration.as_of_month,
@@ -112,6 +116,16 @@ customers_classified as (
     from customers_on_axes
 ),
 
+-- The action each class calls for is in the seed customer_classes.
+customers_given_actions as (
+    select
+        customers_classified.*,
+        customer_classes.recommended_action
+    from customers_classified
+    left join customer_classes
+        on customers_classified.classification = customer_classes.classification
+),
+
 customer_classification as (
     select
         as_of_month,
@@ -137,16 +151,8 @@ customer_classification as (
         is_on_full_package,
         is_eligible_for_a,
         classification,
-        case classification
-            when 'A' then 'Protect: confirm on the current package'
-            when 'B' then 'Granular upgrade or reprice plan'
-            when 'C' then 'Cross-sell'
-            when 'D'
-                then
-                    'Upgrade to the full package or let go, scheduled as B'
-                    || ' upgrades and new logos free capacity'
-        end as recommended_action
-    from customers_classified
+        recommended_action
+    from customers_given_actions
 )
 
 select * from customer_classification
