@@ -10,7 +10,8 @@
     executes; while it parses, the list is empty (the caller's refs and
     sources are still recorded). A table the sources do not declare, a column
     without a valid `type`, or a meta key outside the contract's attributes
-    is a compile error.
+    is a compile error, and so is a call from a dbt unit test, which compiles
+    without `graph`.
 -#}
 {% macro landing_contract_columns(source_table) -%}
     {%- if not execute -%}
@@ -26,6 +27,12 @@
     {%- set attributes = [
         'type', 'required', 'values', 'non_negative', 'optional_in_file',
     ] -%}
+    {%- if 'sources' not in graph -%}
+        {{- exceptions.raise_compiler_error(
+            "landing_contract_columns: no graph to read landing."
+            ~ source_table ~ " from (dbt unit tests compile without one)"
+        ) -}}
+    {%- endif -%}
     {%- set tables = graph.sources.values()
         | selectattr('source_name', 'equalto', 'landing')
         | selectattr('name', 'equalto', source_table)

@@ -3,8 +3,9 @@
 ``orchestration/landing/contract.py`` is the contract the loader and the demo generator read;
 ``models/staging/landing/_landing__sources.yml`` declares it again for dbt, in each column's
 ``config: meta:``, and the base models validate every landing row against that declaration
-(macro ``validate_landing_rows``). These tests read the YAML and the base models' SQL as text,
-without dbt, and fail when either side changes alone.
+(macro ``validate_landing_rows``); the macro ``revenue_types`` lists the revenue types for the
+models that generate a column per type. These tests read the YAML, the base models' SQL and the
+macros as text, without dbt, and fail when either side changes alone.
 """
 
 from __future__ import annotations
@@ -15,12 +16,20 @@ from typing import Any
 import pytest
 import yaml
 
-from orchestration.landing.contract import COLUMN_TYPES, TABLES, TABLES_BY_NAME, Column, Table
+from orchestration.landing.contract import (
+    COLUMN_TYPES,
+    REVENUE_TYPES,
+    TABLES,
+    TABLES_BY_NAME,
+    Column,
+    Table,
+)
 from tests.conftest import PROJECT_DIR
 
 SOURCES_YML = PROJECT_DIR / "models" / "staging" / "landing" / "_landing__sources.yml"
 BASE_MODELS_DIR = PROJECT_DIR / "models" / "staging" / "landing" / "base"
 CONTRACT_COLUMNS_MACRO = PROJECT_DIR / "macros" / "landing_contract_columns.sql"
+REVENUE_TYPES_MACRO = PROJECT_DIR / "macros" / "revenue_types.sql"
 
 #: Source tables the landing loader writes itself; no export, so not in the contract.
 LOADER_TABLES = {"reader_rejects", "load_log"}
@@ -102,3 +111,11 @@ def test_the_macro_casts_every_contract_type() -> None:
     sql_types = re.search(r"set sql_types = \{(.*?)\}", macro, re.DOTALL)
     assert sql_types, "landing_contract_columns defines no sql_types"
     assert tuple(re.findall(r"'(\w+)':", sql_types[1])) == COLUMN_TYPES
+
+
+def test_the_revenue_types_macro_lists_the_contract_revenue_types() -> None:
+    """The list the finance and penetration models generate their columns from."""
+    macro = REVENUE_TYPES_MACRO.read_text()
+    listed = re.search(r"return\(\[(.*?)\]\)", macro, re.DOTALL)
+    assert listed, "revenue_types returns no list"
+    assert tuple(re.findall(r"'(\w+)'", listed[1])) == REVENUE_TYPES

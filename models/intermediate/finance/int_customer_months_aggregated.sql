@@ -3,7 +3,9 @@
 
 -- Revenue by revenue type and cost per customer per calendar month: the one
 -- place invoice lines and time entries are summed. Revenue and product cost
--- are dated by invoice_date, labour cost by work_date.
+-- are dated by invoice_date, labour cost by work_date. One revenue column per
+-- revenue type of the landing contract, in its order.
+{%- set revenue_types = revenue_types() %}
 with
 
 invoice_lines as (
@@ -20,24 +22,14 @@ invoice_lines_by_customer_month as (
         cast({{ dbt.date_trunc('month', 'invoice_date') }} as date)
             as month_start,
         sum(extended_price) as revenue,
-        sum(case when revenue_type = 'mrr' then extended_price else 0 end)
-            as revenue_mrr,
+        {%- for revenue_type in revenue_types %}
         sum(
             case
-                when revenue_type = 'project_labor' then extended_price else 0
+                when revenue_type = '{{ revenue_type }}' then extended_price
+                else 0
             end
-        ) as revenue_project_labor,
-        sum(
-            case when revenue_type = 't_and_m' then extended_price else 0 end
-        ) as revenue_t_and_m,
-        sum(
-            case when revenue_type = 'block_time' then extended_price else 0 end
-        ) as revenue_block_time,
-        sum(
-            case
-                when revenue_type = 'product_resale' then extended_price else 0
-            end
-        ) as revenue_product_resale,
+        ) as revenue_{{ revenue_type }},
+        {%- endfor %}
         sum(extended_cost) as product_cost,
         0 as labor_cost
     from invoice_lines
@@ -50,11 +42,9 @@ time_entries_by_customer_month as (
         cast({{ dbt.date_trunc('month', 'work_date') }} as date)
             as month_start,
         0 as revenue,
-        0 as revenue_mrr,
-        0 as revenue_project_labor,
-        0 as revenue_t_and_m,
-        0 as revenue_block_time,
-        0 as revenue_product_resale,
+        {%- for revenue_type in revenue_types %}
+        0 as revenue_{{ revenue_type }},
+        {%- endfor %}
         0 as product_cost,
         sum(hours_actual * loaded_hourly_cost) as labor_cost
     from time_entries
@@ -72,13 +62,10 @@ customer_months as (
         customer_id,
         month_start,
         cast(sum(revenue) as decimal(38, 4)) as revenue,
-        cast(sum(revenue_mrr) as decimal(38, 4)) as revenue_mrr,
-        cast(sum(revenue_project_labor) as decimal(38, 4))
-            as revenue_project_labor,
-        cast(sum(revenue_t_and_m) as decimal(38, 4)) as revenue_t_and_m,
-        cast(sum(revenue_block_time) as decimal(38, 4)) as revenue_block_time,
-        cast(sum(revenue_product_resale) as decimal(38, 4))
-            as revenue_product_resale,
+        {%- for revenue_type in revenue_types %}
+        cast(sum(revenue_{{ revenue_type }}) as decimal(38, 4))
+            as revenue_{{ revenue_type }},
+        {%- endfor %}
         cast(sum(product_cost) as decimal(38, 4)) as product_cost,
         cast(sum(labor_cost) as decimal(38, 4)) as labor_cost
     from unioned

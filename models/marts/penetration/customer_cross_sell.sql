@@ -1,6 +1,8 @@
 -- Part C, per customer: what each active customer owns, whether it is on the
 -- full package, its agreement profile and the revenue still to win by
 -- cross-selling it the current offerings other customers already buy.
+-- owns_<revenue type>: one flag per revenue type of the landing contract.
+{%- set revenue_types = revenue_types() %}
 with
 
 active_customers as (
@@ -58,30 +60,17 @@ customer_offerings_summarised as (
         sum(
             case when is_whitespace then avg_revenue_per_owner else 0 end
         ) as whitespace_revenue,
-        count(case when owns_offering and revenue_type = 'mrr' then 1 end)
-        > 0 as owns_mrr,
+        {%- for revenue_type in revenue_types %}
+        count(
+            case
+                when owns_offering and revenue_type = '{{ revenue_type }}'
+                    then 1
+            end
+        )
+        > 0 as owns_{{ revenue_type }},
+        {%- endfor %}
         count(case when owns_offering and lifecycle = 'legacy' then 1 end)
-        > 0 as owns_legacy_offering,
-        count(
-            case when owns_offering and revenue_type = 'block_time' then 1 end
-        )
-        > 0 as owns_block_time,
-        count(
-            case when owns_offering and revenue_type = 't_and_m' then 1 end
-        )
-        > 0 as owns_t_and_m,
-        count(
-            case
-                when owns_offering and revenue_type = 'project_labor' then 1
-            end
-        )
-        > 0 as owns_project_labor,
-        count(
-            case
-                when owns_offering and revenue_type = 'product_resale' then 1
-            end
-        )
-        > 0 as owns_product_resale
+        > 0 as owns_legacy_offering
     from matrix_with_whitespace
     group by 1, 2
 ),
@@ -106,14 +95,12 @@ customer_cross_sell as (
         coalesce(summaries.whitespace_offerings, 0) as whitespace_offerings,
         cast(coalesce(summaries.whitespace_revenue, 0) as decimal(38, 4))
             as whitespace_revenue,
-        coalesce(summaries.owns_mrr, false) as owns_mrr,
+        {%- for revenue_type in revenue_types %}
+        coalesce(summaries.owns_{{ revenue_type }}, false)
+            as owns_{{ revenue_type }},
+        {%- endfor %}
         coalesce(summaries.owns_legacy_offering, false)
-            as owns_legacy_offering,
-        coalesce(summaries.owns_block_time, false) as owns_block_time,
-        coalesce(summaries.owns_t_and_m, false) as owns_t_and_m,
-        coalesce(summaries.owns_project_labor, false) as owns_project_labor,
-        coalesce(summaries.owns_product_resale, false)
-            as owns_product_resale
+            as owns_legacy_offering
     from active_customers
     left join customers_profiled
         on active_customers.customer_id = customers_profiled.customer_id
