@@ -1,0 +1,109 @@
+-- The MRR each churn event took away: for a full churn the customer's MRR
+-- at its last month-end before the effective month, for an offering
+-- cancellation or a downgrade the line MRR it removed on the day.
+with
+
+churn_events as (
+    select * from {{ ref('int_churn_events_unioned') }}
+),
+
+customer_mrr as (
+    select * from {{ ref('int_customer_mrr_by_month') }}
+),
+
+agreement_lines as (
+    select * from {{ ref('int_agreement_lines_normalised') }}
+),
+
+-- Full churns lose the customer's whole MRR of the month before the effective
+-- month (its last month-end with MRR).
+full_churn_mrr_lost as (
+    select
+        churn_events.churn_event_id,
+        coalesce(customer_mrr.mrr, 0) as mrr_lost
+    from churn_events
+    left join customer_mrr
+        on
+            churn_events.customer_id = customer_mrr.customer_id
+            and cast(
+                {{ dbt.dateadd('month', -1, 'churn_events.effective_month') }}
+                as date
+            ) = customer_mrr.month_start
+    where churn_events.event_type = 'full_churn'
+),
+
+-- Offering cancellations and downgrades are measured on the day: the line MRR
+-- in force the day before the effective date (the offering's lines, or all
+-- the customer's lines when the event names no offering), less for a
+-- downgrade the line MRR in force on the effective date.
+partial_churn_mrr_compared as (
+    select
+        churn_events.churn_event_id,
+        churn_events.event_type,
+        coalesce(sum(
+            case
+                when
+                    agreement_lines.in_force_from_date
+                    < churn_events.effective_date
+                    and (
+                        agreement_lines.in_force_until_date is null
+                        or agreement_lines.in_force_until_date
+                        >= churn_events.effective_date
+                    )
+                    then agreement_lines.line_mrr
+                else 0
+            end
+        ), 0) as mrr_before,
+        coalesce(sum(
+            case
+                when
+                    agreement_lines.in_force_from_date
+                    <= churn_events.effective_date
+                    and (
+                        agreement_lines.in_force_until_date is null
+                        or agreement_lines.in_force_until_date
+                        > churn_events.effective_date
+                    )
+                    then agreement_lines.line_mrr
+                else 0
+            end
+        ), 0) as mrr_after
+    from churn_events
+    left join agreement_lines
+        on
+            churn_events.customer_id = agreement_lines.customer_id
+            and (
+                churn_events.offering_id is null
+                or churn_events.offering_id = agreement_lines.offering_id
+            )
+    where churn_events.event_type in ('offering_cancel', 'downgrade')
+    group by 1, 2
+),
+
+mrr_lost_unioned as (
+    select
+        churn_event_id,
+        mrr_lost
+    from full_churn_mrr_lost
+    union all
+    select
+        churn_event_id,
+        case
+            when event_type = 'offering_cancel' then greatest(mrr_before, 0)
+            else greatest(mrr_before - mrr_after, 0)
+        end as mrr_lost
+    from partial_churn_mrr_compared
+),
+
+-- One row for every event, whatever its event_type.
+churn_events_measured as (
+    select
+        churn_events.churn_event_id,
+        cast(coalesce(mrr_lost_unioned.mrr_lost, 0) as decimal(38, 6))
+            as mrr_lost
+    from churn_events
+    left join mrr_lost_unioned
+        on churn_events.churn_event_id = mrr_lost_unioned.churn_event_id
+)
+
+select * from churn_events_measured
