@@ -14,6 +14,10 @@ file (read-only) and the scoring assets against a run's candidate::
 No function reads a month after the ``as_of_month`` (or ``through_month``) it is given, so a model
 fitted on what they return as of a past month sees exactly what was known then.
 
+The churn model's features are computed in dbt, in the mart ``churn_risk_features`` (documented,
+contracted and unit-tested there); :func:`churn_panel` reads its rows up to the month asked for
+and censors the label at that month.
+
 Month conventions are the marts': a month is the DATE of its first day; MRR is measured on the
 month's last day (``marts.mrr_movements``); TTM figures cover ``as_of_month - 11 .. as_of_month``.
 
@@ -37,21 +41,40 @@ __all__ = [
     "first_as_of_month",
     "latest_as_of_month",
     "missing_month_reason",
-    "month_add",
     "months_between",
     "offering_catalogue",
     "offering_ownership",
 ]
 
 #: Horizon of the churn label, in months: churn within as_of_month + 1 .. as_of_month + 3
-#: (written out as 3 in the SQL of :func:`churn_panel`).
+#: (written out as 3 in the dbt model ``churn_risk_features``).
 CHURN_HORIZON_MONTHS = 3
 
-
-def month_add(month: date, months: int) -> date:
-    """The first day of the month ``months`` after ``month`` (negative: before)."""
-    index = month.year * 12 + month.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
+#: The feature columns of :func:`churn_panel`, in order, as ``marts.churn_risk_features`` has them.
+PANEL_FEATURES: tuple[str, ...] = (
+    "mrr",
+    "log_mrr",
+    "mrr_log_change_3m",
+    "mrr_log_change_6m",
+    "had_mrr_3m_ago",
+    "had_mrr_6m_ago",
+    "contractions_12m",
+    "expansions_12m",
+    "gross_margin_pct",
+    "labor_cost_share",
+    "log_revenue_ttm",
+    "revenue_share",
+    "offerings_owned",
+    "full_package_components_owned",
+    "owns_legacy_offering",
+    "is_on_full_package",
+    "in_tcp",
+    "tenure_months",
+    "log_tenure_months",
+    "contract_year_ends_within_3m",
+    "classification",
+    "agreement_profile",
+)
 
 
 def months_between(start: date, end: date) -> int:
@@ -188,7 +211,7 @@ def customer_lifetimes(con: duckdb.DuckDBPyConnection, as_of_month: date) -> pd.
         """
         with
         movements as (
-            select * from marts.mrr_movements where month <= $month
+            select * from marts.mrr_movements where as_of_month <= $month
         ),
 
         classes as (
@@ -201,10 +224,10 @@ def customer_lifetimes(con: duckdb.DuckDBPyConnection, as_of_month: date) -> pd.
             select
                 customer_id,
                 min(first_mrr_month) as first_mrr_month,
-                min(month) filter (where movement = 'churn') as first_churn_month,
-                max(month) filter (where movement in ('new', 'reactivation'))
+                min(as_of_month) filter (where movement = 'churn') as first_churn_month,
+                max(as_of_month) filter (where movement in ('new', 'reactivation'))
                     as spell_start_month,
-                coalesce(max(mrr) filter (where month = $month), 0) as mrr
+                coalesce(max(mrr) filter (where as_of_month = $month), 0) as mrr
             from movements
             group by customer_id
         ),
@@ -255,161 +278,38 @@ def customer_lifetimes(con: duckdb.DuckDBPyConnection, as_of_month: date) -> pd.
 
 
 def churn_panel(con: duckdb.DuckDBPyConnection, through_month: date) -> pd.DataFrame:
-    """Customer-months with MRR, their features and whether they churned in the next 3 months.
+    """Customer-months with MRR, their features and whether they churned in the next 3 months,
+    as known at ``through_month``.
 
-    One row per ``(as_of_month, customer_id)`` with ``as_of_month <= through_month`` for every
-    customer that is active (in ``marts.customer_classification``) and has MRR at that month: only
-    such a customer can have an MRR ``churn`` movement next. Only data up to ``through_month`` is
-    read; every feature of a row uses only months up to the row's ``as_of_month``.
+    The rows of ``marts.churn_risk_features`` (a dbt model; its YAML documents every feature)
+    with ``as_of_month <= through_month``: one row per ``(as_of_month, customer_id)`` for every
+    customer that is active (in ``marts.customer_classification``) and has MRR at that month,
+    ordered by month and customer. Every feature of a row uses only months up to the row's
+    ``as_of_month``, so a panel read through an earlier month has the same features.
 
-    Label: ``churned_within_3m`` is true when the customer has a ``churn`` movement in one of
-    the months ``as_of_month + 1 .. as_of_month + 3``; ``is_label_observed`` is true when
-    ``as_of_month + 3 <= through_month``, i.e. all three months are known. Rows whose label is not
-    observed are kept (they are the ones to score) with a possibly incomplete label.
+    The label is censored at ``through_month``, so nothing after it is read:
+    ``churned_within_3m`` is true when the customer has a ``churn`` movement in one of the months
+    ``as_of_month + 1 .. min(as_of_month + 3, through_month)`` (its first churn of the three
+    months, ``churn_month_within_3m``, is no later than ``through_month``);
+    ``is_label_observed`` is true when ``as_of_month + 3 <= through_month``, i.e. all three
+    months are known. Rows whose label is not observed are kept (they are the ones to score)
+    with a possibly incomplete label.
 
-    Features (``churn_risk.NUMERIC_FEATURES`` and ``CATEGORICAL_FEATURES`` name the ones the
-    model uses; the others are kept for analysis):
-
-    * MRR level and trend: ``log_mrr``; ``mrr_log_change_3m`` / ``_6m`` = ln(mrr now / mrr 3 or
-      6 months ago), 0 when it had no MRR then (``had_mrr_3m_ago`` / ``_6m_ago`` say so).
-    * Contraction and expansion history: ``contractions_12m``, ``expansions_12m`` = number of
-      such movements in the 12 months ``as_of_month - 11 .. as_of_month``.
-    * Profitability: ``gross_margin_pct`` (clipped to -1 .. 1), ``labor_cost_share`` =
-      labor_cost_ttm / revenue_ttm (clipped to 0 .. 3), from customer_classification.
-    * Size and concentration: ``log_revenue_ttm``, ``revenue_share`` (customer_concentration).
-    * What it buys: ``offerings_owned``, ``full_package_components_owned``,
-      ``owns_legacy_offering``, ``is_on_full_package``, ``agreement_profile``
-      (customer_cross_sell); ``in_tcp``; ``classification``.
-    * Tenure of the current MRR spell: ``log_tenure_months`` = ln(1 + months since the spell
-      started) and ``contract_year_ends_within_3m`` = the spell's next anniversary (a multiple of
-      12 months, when annual and multi-year terms come up for renewal) falls within the next 3
-      months.
+    Columns: ``as_of_month``, ``customer_id``, ``churned_within_3m``, ``is_label_observed`` and
+    :data:`PANEL_FEATURES` (``churn_risk.NUMERIC_FEATURES`` and ``CATEGORICAL_FEATURES`` name
+    the ones the model uses; the others are kept for analysis).
     """
     month = _as_date(through_month)
     return con.execute(
-        """
-        with
-        movements as (
-            select * from marts.mrr_movements where month <= $month
-        ),
-
-        -- Counts over trailing and following months of each movement row.
-        movements_windowed as (
-            select
-                customer_id,
-                month,
-                mrr,
-                first_mrr_month,
-                count(*) filter (where movement = 'contraction') over trailing_12
-                    as contractions_12m,
-                count(*) filter (where movement = 'expansion') over trailing_12
-                    as expansions_12m,
-                max(month) filter (where movement in ('new', 'reactivation'))
-                    over to_date as spell_start_month,
-                count(*) filter (where movement = 'churn') over next_3 as churns_next_3m
-            from movements
-            window
-                trailing_12 as (
-                    partition by customer_id order by month
-                    range between interval 11 month preceding and current row
-                ),
-                to_date as (
-                    partition by customer_id order by month
-                    rows between unbounded preceding and current row
-                ),
-                next_3 as (
-                    partition by customer_id order by month
-                    range between interval 1 month following
-                    and interval 3 month following
-                )
-        ),
-
-        customers_with_mrr as (
-            select
-                classification.as_of_month,
-                classification.customer_id,
-                classification.classification,
-                classification.gross_margin_pct,
-                classification.labor_cost_ttm,
-                classification.revenue_ttm,
-                classification.in_tcp,
-                movements_windowed.mrr,
-                movements_windowed.contractions_12m,
-                movements_windowed.expansions_12m,
-                movements_windowed.spell_start_month,
-                movements_windowed.churns_next_3m
-            from marts.customer_classification as classification
-            inner join movements_windowed
-                on
-                    movements_windowed.customer_id = classification.customer_id
-                    and movements_windowed.month = classification.as_of_month
-            where classification.as_of_month <= $month and movements_windowed.mrr > 0
-        ),
-
-        features_joined as (
-            select
-                customers_with_mrr.*,
-                coalesce(mrr_3m.mrr, 0) as mrr_3m_ago,
-                coalesce(mrr_6m.mrr, 0) as mrr_6m_ago,
-                concentration.revenue_share,
-                cross_sell.offerings_owned,
-                cross_sell.full_package_components_owned,
-                cross_sell.owns_legacy_offering,
-                cross_sell.is_on_full_package,
-                cross_sell.agreement_profile,
-                date_diff(
-                    'month', customers_with_mrr.spell_start_month, customers_with_mrr.as_of_month
-                ) as tenure_months
-            from customers_with_mrr
-            left join movements as mrr_3m
-                on
-                    mrr_3m.customer_id = customers_with_mrr.customer_id
-                    and mrr_3m.month = customers_with_mrr.as_of_month - interval 3 month
-            left join movements as mrr_6m
-                on
-                    mrr_6m.customer_id = customers_with_mrr.customer_id
-                    and mrr_6m.month = customers_with_mrr.as_of_month - interval 6 month
-            left join marts.customer_concentration as concentration
-                on
-                    concentration.as_of_month = customers_with_mrr.as_of_month
-                    and concentration.customer_id = customers_with_mrr.customer_id
-            left join marts.customer_cross_sell as cross_sell
-                on
-                    cross_sell.as_of_month = customers_with_mrr.as_of_month
-                    and cross_sell.customer_id = customers_with_mrr.customer_id
-        )
-
+        f"""
         select
             as_of_month,
             customer_id,
-            churns_next_3m > 0 as churned_within_3m,
-            as_of_month + interval 3 month <= $month as is_label_observed,
-            cast(mrr as double) as mrr,
-            ln(cast(mrr as double)) as log_mrr,
-            case when mrr_3m_ago > 0 then ln(cast(mrr / mrr_3m_ago as double)) else 0 end
-                as mrr_log_change_3m,
-            case when mrr_6m_ago > 0 then ln(cast(mrr / mrr_6m_ago as double)) else 0 end
-                as mrr_log_change_6m,
-            cast(mrr_3m_ago > 0 as integer) as had_mrr_3m_ago,
-            cast(mrr_6m_ago > 0 as integer) as had_mrr_6m_ago,
-            contractions_12m,
-            expansions_12m,
-            greatest(-1.0, least(1.0, gross_margin_pct)) as gross_margin_pct,
-            greatest(0.0, least(3.0, cast(labor_cost_ttm / revenue_ttm as double)))
-                as labor_cost_share,
-            ln(cast(revenue_ttm as double)) as log_revenue_ttm,
-            coalesce(revenue_share, 0) as revenue_share,
-            coalesce(offerings_owned, 0) as offerings_owned,
-            coalesce(full_package_components_owned, 0) as full_package_components_owned,
-            cast(coalesce(owns_legacy_offering, false) as integer) as owns_legacy_offering,
-            cast(coalesce(is_on_full_package, false) as integer) as is_on_full_package,
-            cast(coalesce(in_tcp, false) as integer) as in_tcp,
-            tenure_months,
-            ln(1 + tenure_months) as log_tenure_months,
-            cast(tenure_months % 12 >= 9 as integer) as contract_year_ends_within_3m,
-            classification,
-            coalesce(agreement_profile, 'unknown') as agreement_profile
-        from features_joined
+            coalesce(churn_month_within_3m <= $month, false) as churned_within_3m,
+            label_window_end_month <= $month as is_label_observed,
+            {", ".join(PANEL_FEATURES)}
+        from marts.churn_risk_features
+        where as_of_month <= $month
         order by as_of_month, customer_id
         """,
         {"month": month},

@@ -52,6 +52,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from orchestration.months import month_add
 from orchestration.scoring import churn_risk, cross_sell, features, lifetime_value
 from orchestration.warehouse.connection import connect_warehouse
 
@@ -466,7 +467,7 @@ def write_cross_sell_recommendations(
             else f"no active customer at {month:%Y-%m} lacks a current offering that someone owns"
         ),
     }
-    before = features.month_add(month, -evaluation_months)
+    before = month_add(month, -evaluation_months)
     if before < features.first_as_of_month(con):
         meta["evaluation"] = f"skipped: no marts {evaluation_months} months before {month}"
         return meta

@@ -50,6 +50,7 @@ MARTS = (
     "customer_cross_sell",
     "customer_offering_matrix",
     "offering_penetration",
+    "churn_risk_features",
 )
 TOLERANCE = 0.011  # money columns are rounded to cents when written
 
@@ -311,6 +312,46 @@ def test_churn_scores_cover_the_customers_with_mrr_now(con):
         ).fetchall()
     )
     assert set(bands) <= {"low", "medium", "high"} and len(bands) >= 2
+
+
+def test_the_churn_panel_rows_and_labels_come_from_the_marts(con):
+    """The panel read through 2026-07 (the last month trained on in the scoring): a row per
+    classified customer with MRR per month up to then, labelled with a churn movement in the
+    three months after the row and no later than 2026-07."""
+    through = date(2026, 7, 1)
+    panel = features.churn_panel(con, through)
+    got = {
+        (row.as_of_month.date(), row.customer_id): (row.churned_within_3m, row.is_label_observed)
+        for row in panel.itertuples(index=False)
+    }
+    rows = con.execute(
+        """
+        select
+            m.as_of_month,
+            m.customer_id,
+            exists (
+                select 1
+                from marts.mrr_movements as later
+                where
+                    later.customer_id = m.customer_id
+                    and later.movement = 'churn'
+                    and later.as_of_month > m.as_of_month
+                    and later.as_of_month <= m.as_of_month + interval 3 month
+                    and later.as_of_month <= $through
+            ),
+            m.as_of_month + interval 3 month <= $through
+        from marts.mrr_movements as m
+        inner join marts.customer_classification as c
+            on c.customer_id = m.customer_id and c.as_of_month = m.as_of_month
+        where m.mrr > 0 and m.as_of_month <= $through
+        """,
+        {"through": through},
+    ).fetchall()
+    expected = {(month, customer): (churn, observed) for month, customer, churn, observed in rows}
+    assert len(got) == len(panel) and got == expected
+    # Not a vacuous comparison: many churns, and labels both observed and not.
+    assert sum(churn for churn, _ in expected.values()) > 100
+    assert {observed for _, observed in expected.values()} == {True, False}
 
 
 def test_churn_model_beats_the_naive_baseline_on_the_holdout(con, meta):

@@ -30,10 +30,8 @@ LINEAGE = {
         "marts/portfolio_concentration",
     },
     "scoring/churn_risk_scores": {
-        "marts/mrr_movements",
+        "marts/churn_risk_features",
         "marts/customer_classification",
-        "marts/customer_concentration",
-        "marts/customer_cross_sell",
         "marts/portfolio_concentration",
     },
     "scoring/cross_sell_recommendations": {

@@ -3,18 +3,23 @@
 Four customers' MRR series, written by hand and turned into ``mrr_movements`` rows the way the
 mart defines them; a classification for every month in which a customer had MRR in the trailing
 twelve months (and for ``no_mrr``, which buys projects only); the concentration and cross-sell
-columns the churn panel reads; a customer x offering matrix and the offerings' penetration for
-the cross-sell model; and ``portfolio_concentration`` with one row per month of the marts.
+columns; ``churn_risk_features`` rows for the churn model (keys, label and MRR features from the
+series, the other features stand-ins); a customer x offering matrix and the offerings'
+penetration for the cross-sell model; and ``portfolio_concentration`` with one row per month of
+the marts.
 """
 
 from __future__ import annotations
 
+import math
 from datetime import date
+from pathlib import Path
 
 import duckdb
 import pandas as pd
+import yaml
 
-from orchestration.scoring.features import month_add
+from orchestration.months import month_add
 
 FIRST_MRR_MONTH = date(2023, 6, 1)  # agreements reach back before the invoice data
 FIRST_MONTH = date(2024, 1, 1)  # first as_of_month of the marts
@@ -95,7 +100,7 @@ def mrr_movements() -> pd.DataFrame:
     return pd.DataFrame(
         rows,
         columns=[
-            "month",
+            "as_of_month",
             "customer_id",
             "mrr",
             "previous_mrr",
@@ -165,9 +170,76 @@ def offering_tables(classification: pd.DataFrame) -> tuple[pd.DataFrame, pd.Data
     return matrix, penetration
 
 
+def churn_risk_features(classification: pd.DataFrame, movements: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the dbt model ``churn_risk_features`` for the hand-written series: every
+    classified customer with MRR in a month, the first ``churn`` movement of the three months
+    after it, the MRR features and the tenure of the current spell from the series; the other
+    features are stand-ins (the classification's margin and revenue, the cross-sell constants of
+    :func:`create_marts`)."""
+    rows = []
+    for klass in classification.itertuples(index=False):
+        month, customer = klass.as_of_month, klass.customer_id
+        mrr = mrr_at(customer, month)
+        if not mrr:
+            continue
+        own = movements[movements["customer_id"] == customer]
+        ahead = [month_add(month, n) for n in (1, 2, 3)]
+        churns = own.loc[(own["movement"] == "churn") & own["as_of_month"].isin(ahead)]
+        window = own[own["as_of_month"].between(month_add(month, -11), month)]
+        spells = own.loc[
+            own["movement"].isin(["new", "reactivation"]) & (own["as_of_month"] <= month),
+            "as_of_month",
+        ]
+        tenure = (month.year - max(spells).year) * 12 + month.month - max(spells).month
+        row = {
+            "as_of_month": month,
+            "customer_id": customer,
+            "label_window_end_month": ahead[-1],
+            "churn_month_within_3m": min(churns["as_of_month"], default=None),
+            "churned_within_3m": len(churns) > 0,
+            "mrr": mrr,
+            "log_mrr": math.log(mrr),
+            "contractions_12m": int((window["movement"] == "contraction").sum()),
+            "expansions_12m": int((window["movement"] == "expansion").sum()),
+            "gross_margin_pct": klass.gross_margin_pct,
+            "labor_cost_share": klass.labor_cost_ttm / klass.revenue_ttm,
+            "log_revenue_ttm": math.log(klass.revenue_ttm),
+            "revenue_share": 0.2,
+            "offerings_owned": 3,
+            "full_package_components_owned": 2,
+            "owns_legacy_offering": int(customer == "shrinks"),
+            "is_on_full_package": 0,
+            "in_tcp": int(klass.in_tcp),
+            "tenure_months": tenure,
+            "log_tenure_months": math.log(1 + tenure),
+            "contract_year_ends_within_3m": int(tenure % 12 >= 9),
+            "classification": klass.classification,
+            "agreement_profile": "legacy_mrr",
+        }
+        for months_ago in (3, 6):
+            before = mrr_at(customer, month_add(month, -months_ago))
+            row[f"had_mrr_{months_ago}m_ago"] = int(before > 0)
+            row[f"mrr_log_change_{months_ago}m"] = math.log(mrr / before) if before else 0.0
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+#: The YAML of the dbt model churn_risk_features, with its contract.
+CHURN_RISK_FEATURES_YAML = (
+    Path(__file__).resolve().parents[2] / "models" / "marts" / "scoring" / "churn_risk_features.yml"
+)
+
+
+def model_contract(path: Path = CHURN_RISK_FEATURES_YAML) -> dict[str, str]:
+    """The contracted columns of the model of the dbt YAML ``path``: name -> data_type, in
+    order."""
+    (model,) = yaml.safe_load(path.read_text())["models"]
+    return {column["name"]: column["data_type"] for column in model["columns"]}
+
+
 #: Each mart and its date columns.
 MARTS = {
-    "mrr_movements": ("month", "first_mrr_month"),
+    "mrr_movements": ("as_of_month", "first_mrr_month"),
     "customer_classification": ("as_of_month",),
     "customer_concentration": ("as_of_month",),
     "customer_cross_sell": ("as_of_month",),
@@ -178,13 +250,15 @@ MARTS = {
 
 
 def create_marts(connection: duckdb.DuckDBPyConnection) -> None:
-    """Create the schema ``marts`` with the tables of :data:`MARTS` in ``connection``."""
+    """Create the schema ``marts`` with the tables of :data:`MARTS` and ``churn_risk_features``
+    (typed by the model's contract) in ``connection``."""
     connection.execute("create schema marts")
     classification = customer_classification()
     keys = classification[["as_of_month", "customer_id"]]
     matrix, penetration = offering_tables(classification)
+    movements = mrr_movements()
     frames = {
-        "mrr_movements": mrr_movements(),
+        "mrr_movements": movements,
         "customer_classification": classification,
         "customer_concentration": keys.assign(revenue_share=0.2),
         "customer_cross_sell": keys.assign(
@@ -210,3 +284,10 @@ def create_marts(connection: duckdb.DuckDBPyConnection) -> None:
         connection.register("frame", frames[name])
         connection.execute(f"create table marts.{name} as select * replace ({casts}) from frame")
         connection.unregister("frame")
+    # The model's columns, in order and of the types of its contract.
+    casts = ", ".join(
+        f"cast({name} as {sql_type}) as {name}" for name, sql_type in model_contract().items()
+    )
+    connection.register("frame", churn_risk_features(classification, movements))
+    connection.execute(f"create table marts.churn_risk_features as select {casts} from frame")
+    connection.unregister("frame")

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from orchestration.months import month_add
 from orchestration.scoring import churn_risk as cr
-from orchestration.scoring.features import month_add
 
 LATEST = date(2026, 10, 1)
 

@@ -2,20 +2,35 @@
 
 A small in-memory ``marts`` schema stands in for the warehouse (tests/unit/scoring_marts.py):
 MRR series written by hand and turned into ``mrr_movements`` rows the way the mart defines them,
-and a classification for every month in which a customer had MRR in the trailing twelve months.
+a classification for every month in which a customer had MRR in the trailing twelve months, and
+``churn_risk_features`` rows with the columns of the dbt model. The features and label of that
+model are computed and unit-tested in dbt (models/marts/scoring/churn_risk_features.yml); here
+:func:`features.churn_panel` is tested for what it adds: the months it reads and the censoring
+of the label at its month.
 """
 
 from __future__ import annotations
 
-import math
 from datetime import date
 
 import duckdb
 import pandas as pd
 import pytest
 
+from orchestration.months import month_add
+from orchestration.scoring import churn_risk
 from orchestration.scoring import features as f
-from tests.unit.scoring_marts import FIRST_MONTH, FIRST_MRR_MONTH, LAST_MONTH, create_marts, months
+from tests.unit.scoring_marts import (
+    FIRST_MONTH,
+    FIRST_MRR_MONTH,
+    LAST_MONTH,
+    churn_risk_features,
+    create_marts,
+    customer_classification,
+    model_contract,
+    months,
+    mrr_movements,
+)
 
 
 @pytest.fixture
@@ -35,10 +50,9 @@ def row(panel: pd.DataFrame, customer: str, month: str) -> pd.Series:
     return hit.iloc[0]
 
 
-def test_month_arithmetic():
-    assert f.month_add(date(2024, 11, 1), 3) == date(2025, 2, 1)
-    assert f.month_add(date(2024, 1, 1), -1) == date(2023, 12, 1)
+def test_months_between():
     assert f.months_between(date(2020, 6, 1), date(2024, 1, 1)) == 43
+    assert f.months_between(date(2024, 1, 1), date(2023, 12, 1)) == -1
 
 
 def test_first_and_latest_as_of_month(con):
@@ -92,51 +106,61 @@ def test_missing_month_reason(con):
         f.missing_month_reason(con, date(2025, 3, 15))
 
 
-def test_panel_rows_are_customers_with_mrr(con):
-    panel = f.churn_panel(con, LAST_MONTH)
-    assert "no_mrr" not in set(panel["customer_id"])
-    assert not panel.duplicated(["as_of_month", "customer_id"]).any()
-    # "shrinks" has MRR until 2025-01; its churn month has no row.
-    shrinks = panel[panel["customer_id"] == "shrinks"]
-    assert max(pd.to_datetime(shrinks["as_of_month"])) == pd.Timestamp("2025-01-01")
-    # "back" has no row in its gap 2024-08 .. 2024-10.
-    back = set(pd.to_datetime(panel.loc[panel["customer_id"] == "back", "as_of_month"]))
-    assert not back & {pd.Timestamp(m) for m in ("2024-08-01", "2024-09-01", "2024-10-01")}
-
-
-def test_panel_features_by_hand(con):
-    panel = f.churn_panel(con, LAST_MONTH)
-    shrinks = row(panel, "shrinks", "2024-12")
-    assert shrinks["mrr"] == 120
-    assert shrinks["contractions_12m"] == 2  # 2024-06 and 2024-09
-    assert shrinks["mrr_log_change_3m"] == pytest.approx(0.0)  # 120 in 2024-09 too
-    assert shrinks["mrr_log_change_6m"] == pytest.approx(math.log(120 / 150))  # 150 in 2024-06
-    assert shrinks["tenure_months"] == 18  # since 2023-06
-    assert shrinks["owns_legacy_offering"] == 1
-    assert shrinks["labor_cost_share"] == pytest.approx(0.25)
-    assert shrinks["classification"] == "D"
-    assert row(panel, "shrinks", "2024-05")["contractions_12m"] == 0
-    back = row(panel, "back", "2024-12")
-    assert back["tenure_months"] == 1  # current spell since the reactivation in 2024-11
-    assert back["had_mrr_3m_ago"] == 0 and back["mrr_log_change_3m"] == 0
-    steady = panel[panel["customer_id"] == "steady"].set_index(
-        pd.to_datetime(panel.loc[panel["customer_id"] == "steady", "as_of_month"])
+def test_the_panel_is_the_models_rows_up_to_its_month_in_order(con):
+    model = con.execute("select * from marts.churn_risk_features").df()
+    panel = f.churn_panel(con, date(2025, 9, 1))
+    assert list(panel.columns) == [
+        "as_of_month",
+        "customer_id",
+        "churned_within_3m",
+        "is_label_observed",
+        *f.PANEL_FEATURES,
+    ]
+    expected = (
+        model[pd.to_datetime(model["as_of_month"]) <= pd.Timestamp("2025-09-01")]
+        .sort_values(["as_of_month", "customer_id"])
+        .reset_index(drop=True)
     )
-    # First MRR 2023-06: its contract years end at 2024-06, 2025-06, ...
-    ends_soon = steady["contract_year_ends_within_3m"]
-    assert ends_soon.loc["2024-02-01"] == 0 and ends_soon.loc["2024-03-01"] == 1
-    assert ends_soon.loc["2024-05-01"] == 1 and ends_soon.loc["2024-06-01"] == 0
+    assert 0 < len(expected) < len(model)
+    columns = ["as_of_month", "customer_id", *f.PANEL_FEATURES]
+    pd.testing.assert_frame_equal(panel[columns], expected[columns])
+    assert {*churn_risk.NUMERIC_FEATURES, *churn_risk.CATEGORICAL_FEATURES} <= set(f.PANEL_FEATURES)
+    assert panel["churned_within_3m"].dtype == bool and panel["is_label_observed"].dtype == bool
 
 
-def test_panel_labels_look_exactly_three_months_ahead(con):
-    panel = f.churn_panel(con, LAST_MONTH)
-    # "shrinks" churns in 2025-02 (a churn row that month).
-    labels = {m: row(panel, "shrinks", m)["churned_within_3m"] for m in ("2024-10", "2024-11")}
-    assert labels == {"2024-10": False, "2024-11": True}
-    assert row(panel, "shrinks", "2025-01")["churned_within_3m"]
-    assert row(panel, "back", "2024-07")["churned_within_3m"]  # churn row 2024-08
-    assert not row(panel, "back", "2024-04")["churned_within_3m"]  # 2024-05 .. 07: no churn
-    assert not row(panel, "steady", "2025-06")["churned_within_3m"]
+def test_the_fake_mart_has_the_columns_of_the_dbt_model():
+    classification = customer_classification()
+    frame = churn_risk_features(classification, mrr_movements())
+    assert len(frame) > 0 and set(frame.columns) == set(model_contract())
+    assert {"churn_month_within_3m", "label_window_end_month", *f.PANEL_FEATURES} <= set(frame)
+
+
+@pytest.mark.parametrize("through", ["2024-11", "2025-01", "2025-02", "2025-10", "2025-12"])
+def test_the_label_is_censored_at_the_panels_month(con, through):
+    """A churn counts when it is in the row's three months and no later than the panel's
+    month; the label is observed when all three months are."""
+    month = date.fromisoformat(through + "-01")
+    panel = f.churn_panel(con, month).set_index(["as_of_month", "customer_id"])
+    model = con.execute("select * from marts.churn_risk_features").df()
+    model = model.set_index(["as_of_month", "customer_id"]).loc[panel.index]
+    churn = pd.to_datetime(model["churn_month_within_3m"])
+    assert (panel["churned_within_3m"] == (churn <= pd.Timestamp(month))).all()
+    observed = [month_add(m.date(), 3) <= month for m, _ in panel.index]
+    assert panel["is_label_observed"].tolist() == observed
+
+
+def test_the_label_by_hand(con):
+    """ "shrinks" churns in 2025-02 (a churn row that month), "late" in 2025-11."""
+    through_january = f.churn_panel(con, date(2025, 1, 1))
+    through_february = f.churn_panel(con, date(2025, 2, 1))
+    november = row(through_january, "shrinks", "2024-11")
+    assert not november["churned_within_3m"] and not november["is_label_observed"]
+    november = row(through_february, "shrinks", "2024-11")
+    assert november["churned_within_3m"] and november["is_label_observed"]
+    january = row(through_february, "shrinks", "2025-01")
+    assert january["churned_within_3m"] and not january["is_label_observed"]
+    assert not row(through_february, "shrinks", "2024-10")["churned_within_3m"]
+    assert row(f.churn_panel(con, LAST_MONTH), "late", "2025-08")["churned_within_3m"]
 
 
 def test_panel_reads_nothing_after_its_month(con):

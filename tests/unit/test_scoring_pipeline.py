@@ -16,8 +16,8 @@ import duckdb
 import pandas as pd
 import pytest
 
+from orchestration.months import month_add
 from orchestration.scoring import pipeline
-from orchestration.scoring.features import month_add
 from tests.unit.scoring_marts import CLASSES, MRR, OFFERINGS, OWNS, create_marts, mrr_at
 
 SEPTEMBER = date(2025, 9, 1)
@@ -390,8 +390,10 @@ def test_empty_marts_write_empty_tables(marts):
 
 def test_customers_without_mrr_leave_the_mrr_models_empty(marts):
     """Classified customers but no MRR at all (no agreements in the export): the MRR models
-    have nothing to fit or score and say so; cross-sell still recommends."""
+    have nothing to fit or score and say so; cross-sell still recommends. The churn features,
+    built from the MRR movements, have no row either."""
     marts.execute("delete from marts.mrr_movements")
+    marts.execute("delete from marts.churn_risk_features")
     meta = run_writers(marts, DECEMBER)
     assert meta["retention_curves"]["row_count"] == 0
     assert meta["retention_curves"]["note"] == pipeline.NO_FIT_NOTE

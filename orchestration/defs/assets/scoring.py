@@ -128,9 +128,7 @@ def customer_lifetime_value(
 
 @asset(
     key=scoring_key("churn_risk_scores"),
-    deps=mart_keys(
-        "mrr_movements", "customer_classification", "customer_concentration", "customer_cross_sell"
-    ),
+    deps=mart_keys("churn_risk_features", "customer_classification"),
     group_name=SCORING_GROUP,
     kinds={"python", "duckdb"},
     description="scoring.churn_risk_scores: probability of an MRR churn within 3 months per "
