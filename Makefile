@@ -44,11 +44,12 @@ DEMO_FORMAT ?= csv
 # in one process.
 PYTEST_WORKERS ?= 2
 
-# Scratch space of `make test` (ignored by git).
+# Scratch space of `make test` and `make test-fast` (ignored by git).
 TEST_DIR := $(CURDIR)/target/make-test
+FAST_DIR := $(CURDIR)/target/make-test-fast
 
-.PHONY: help setup demo-data load build month run summary test lint lint-sql lint-python \
-	dbt-test pytest format docs clean dev validate
+.PHONY: help setup demo-data load build month run summary test test-fast lint lint-sql lint-python \
+	dbt-test dbt-unit-test pytest unit-test format docs clean dev validate
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) \
@@ -114,6 +115,20 @@ dbt-test: setup ## dbt build (models, data tests, unit tests, contracts) on gene
 		$(PY) -m orchestration.landing load --landing-dir $(TEST_DIR)/landing
 	PORTFOLIO_WAREHOUSE=$(TEST_DIR)/portfolio.duckdb \
 		$(BIN)/dbt build --target-path $(TEST_DIR)/dbt-target
+
+dbt-unit-test: setup ## dbt unit tests and contracts on empty models (dbt build --empty, no data tests)
+	rm -rf $(FAST_DIR) && mkdir -p $(FAST_DIR)
+	$(PY) -m orchestration.demo --customers 20 --months 13 --seed 7 \
+		--output $(FAST_DIR)/landing --quiet > /dev/null
+	PORTFOLIO_WAREHOUSE=$(FAST_DIR)/portfolio.duckdb \
+		$(PY) -m orchestration.landing load --landing-dir $(FAST_DIR)/landing > /dev/null
+	PORTFOLIO_WAREHOUSE=$(FAST_DIR)/portfolio.duckdb \
+		$(BIN)/dbt build --empty --exclude test_type:data --target-path $(FAST_DIR)/dbt-target
+
+unit-test: setup ## pytest on tests/unit only (pure Python: scoring maths, contract, months, layout)
+	$(BIN)/pytest tests/unit -n $(PYTEST_WORKERS) --dist loadfile -q
+
+test-fast: lint unit-test dbt-unit-test ## The fast lane (under 2 minutes): linters, Python unit tests, dbt unit tests
 
 pytest: setup ## pytest: unit, orchestration and end-to-end tests
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=15
