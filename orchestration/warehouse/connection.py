@@ -1,0 +1,18 @@
+"""Connection settings of every DuckDB file this project writes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+#: The file stays readable by DuckDB 1.4+ (BI tools and the DuckDB CLI). A connect-time
+#: option: ``SET`` after connecting does not change the storage version.
+DUCKDB_CONFIG = {"storage_compatibility_version": "v1.4.0"}
+
+
+def connect_warehouse(path: Path | str) -> duckdb.DuckDBPyConnection:
+    """Open (creating if needed) a warehouse file with the project's settings."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return duckdb.connect(str(path), config=DUCKDB_CONFIG)
