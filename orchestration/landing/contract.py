@@ -21,6 +21,8 @@ from dataclasses import dataclass
 #: Revenue types of offerings and invoice lines, in reporting order. Every type but
 #: ``product_resale`` is service revenue.
 REVENUE_TYPES: tuple[str, ...] = ("mrr", "project_labor", "t_and_m", "block_time", "product_resale")
+#: The revenue types that are service revenue (``revenue_service_ttm``): all but product resale.
+SERVICE_REVENUE_TYPES: tuple[str, ...] = tuple(t for t in REVENUE_TYPES if t != "product_resale")
 AGREEMENT_TYPES: tuple[str, ...] = ("managed_services", "block_time", "t_and_m", "project")
 BILLING_CYCLES: tuple[str, ...] = ("monthly", "quarterly", "annual")
 LIFECYCLES: tuple[str, ...] = ("current", "legacy")

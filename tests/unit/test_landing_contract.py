@@ -19,6 +19,7 @@ import yaml
 from orchestration.landing.contract import (
     COLUMN_TYPES,
     REVENUE_TYPES,
+    SERVICE_REVENUE_TYPES,
     TABLES,
     TABLES_BY_NAME,
     Column,
@@ -119,3 +120,13 @@ def test_the_revenue_types_macro_lists_the_contract_revenue_types() -> None:
     listed = re.search(r"return\(\[(.*?)\]\)", macro, re.DOTALL)
     assert listed, "revenue_types returns no list"
     assert tuple(re.findall(r"'(\w+)'", listed[1])) == REVENUE_TYPES
+
+
+def test_the_service_revenue_types_macro_matches_the_contract() -> None:
+    """revenue_service_ttm adds up the types service_revenue_types() keeps."""
+    macro = (PROJECT_DIR / "macros" / "service_revenue_types.sql").read_text()
+    assert "revenue_types()" in macro
+    rejected = set(re.findall(r"reject\('equalto', '(\w+)'\)", macro))
+    assert rejected, "service_revenue_types rejects no revenue type"
+    kept = tuple(t for t in REVENUE_TYPES if t not in rejected)
+    assert kept == SERVICE_REVENUE_TYPES

@@ -30,11 +30,9 @@ customer_ttm as (
         as_of_month,
         customer_id,
         sum(revenue) as revenue_ttm,
-        sum(revenue_mrr) as revenue_mrr_ttm,
-        sum(revenue_project_labor) as revenue_project_labor_ttm,
-        sum(revenue_t_and_m) as revenue_t_and_m_ttm,
-        sum(revenue_block_time) as revenue_block_time_ttm,
-        sum(revenue_product_resale) as revenue_product_resale_ttm,
+        {%- for revenue_type in revenue_types() %}
+        sum(revenue_{{ revenue_type }}) as revenue_{{ revenue_type }}_ttm,
+        {%- endfor %}
         sum(product_cost) as product_cost_ttm,
         sum(labor_cost) as labor_cost_ttm
     from customer_months_in_windows
@@ -46,15 +44,15 @@ customer_ttm_flagged as (
         as_of_month,
         customer_id,
         revenue_ttm,
-        revenue_mrr_ttm,
-        revenue_project_labor_ttm,
-        revenue_t_and_m_ttm,
-        revenue_block_time_ttm,
-        revenue_product_resale_ttm,
-        revenue_mrr_ttm
-        + revenue_project_labor_ttm
-        + revenue_t_and_m_ttm
-        + revenue_block_time_ttm as revenue_service_ttm,
+        {%- for revenue_type in revenue_types() %}
+        revenue_{{ revenue_type }}_ttm,
+        {%- endfor %}
+        -- Service revenue: every revenue type but product resale.
+        (
+            {%- for revenue_type in service_revenue_types() %}
+            {{ '+ ' if not loop.first }}revenue_{{ revenue_type }}_ttm
+            {%- endfor %}
+        ) as revenue_service_ttm,
         product_cost_ttm,
         labor_cost_ttm,
         product_cost_ttm + labor_cost_ttm as cost_ttm,

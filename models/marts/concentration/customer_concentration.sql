@@ -38,11 +38,9 @@ customer_shares as (
         customers.customer_name,
         customer_ttm_ranked.revenue_ttm,
         customer_ttm_ranked.revenue_service_ttm,
-        customer_ttm_ranked.revenue_mrr_ttm,
-        customer_ttm_ranked.revenue_project_labor_ttm,
-        customer_ttm_ranked.revenue_t_and_m_ttm,
-        customer_ttm_ranked.revenue_block_time_ttm,
-        customer_ttm_ranked.revenue_product_resale_ttm,
+        {%- for revenue_type in revenue_types() %}
+        customer_ttm_ranked.revenue_{{ revenue_type }}_ttm,
+        {%- endfor %}
         customer_ttm_ranked.revenue_rank,
         cast(customer_ttm_ranked.revenue_ttm as double)
         / cast(customer_ttm_ranked.portfolio_revenue_ttm as double)
