@@ -26,6 +26,7 @@ from typing import Any
 from dagster import (
     AssetExecutionContext,
     AssetKey,
+    AssetsDefinition,
     MaterializeResult,
     MetadataValue,
     asset,
@@ -96,61 +97,58 @@ def _materialize(
     return MaterializeResult(metadata=to_metadata(meta))
 
 
-@asset(
-    key=scoring_key("retention_curves"),
-    deps=mart_keys("mrr_movements", "customer_classification"),
-    group_name=SCORING_GROUP,
-    kinds={"python", "duckdb"},
-    description="scoring.retention_curves: sBG survival and retention by tenure month 1..36 per "
-    "classification segment (A/B/C/D, all), with the fitted alpha, beta and log-likelihood.",
-    **CANDIDATE_WRITER,
+def scoring_asset(
+    table: str,
+    reads: tuple[str, ...],
+    description: str,
+    writer: Callable[..., dict[str, Any]],
+) -> AssetsDefinition:
+    """The asset writing ``scoring.<table>`` with ``writer``, downstream of the marts it reads."""
+
+    @asset(
+        key=scoring_key(table),
+        deps=mart_keys(*reads),
+        group_name=SCORING_GROUP,
+        kinds={"python", "duckdb"},
+        description=f"scoring.{table}: {description}",
+        **CANDIDATE_WRITER,
+    )
+    def _scoring_table(
+        context: AssetExecutionContext, warehouse: WarehouseResource
+    ) -> MaterializeResult:
+        return _materialize(context, warehouse, writer)
+
+    return _scoring_table
+
+
+retention_curves = scoring_asset(
+    "retention_curves",
+    reads=("mrr_movements", "customer_classification"),
+    description="sBG survival and retention by tenure month 1..36 per classification segment "
+    "(A/B/C/D, all), with the fitted alpha, beta and log-likelihood.",
+    writer=pipeline.write_retention_curves,
 )
-def retention_curves(
-    context: AssetExecutionContext, warehouse: WarehouseResource
-) -> MaterializeResult:
-    return _materialize(context, warehouse, pipeline.write_retention_curves)
 
-
-@asset(
-    key=scoring_key("customer_lifetime_value"),
-    deps=mart_keys("mrr_movements", "customer_classification"),
-    group_name=SCORING_GROUP,
-    kinds={"python", "duckdb"},
-    description="scoring.customer_lifetime_value: per active MRR customer, DERL with its "
-    "segment's sBG fit times its monthly gross margin (PORTFOLIO_CLV_ANNUAL_DISCOUNT_RATE).",
-    **CANDIDATE_WRITER,
+customer_lifetime_value = scoring_asset(
+    "customer_lifetime_value",
+    reads=("mrr_movements", "customer_classification"),
+    description="per active MRR customer, DERL with its segment's sBG fit times its monthly "
+    "gross margin (PORTFOLIO_CLV_ANNUAL_DISCOUNT_RATE).",
+    writer=pipeline.write_customer_lifetime_value,
 )
-def customer_lifetime_value(
-    context: AssetExecutionContext, warehouse: WarehouseResource
-) -> MaterializeResult:
-    return _materialize(context, warehouse, pipeline.write_customer_lifetime_value)
 
-
-@asset(
-    key=scoring_key("churn_risk_scores"),
-    deps=mart_keys("churn_risk_features", "customer_classification"),
-    group_name=SCORING_GROUP,
-    kinds={"python", "duckdb"},
-    description="scoring.churn_risk_scores: probability of an MRR churn within 3 months per "
-    "active MRR customer, with the time-based holdout AUC and the naive baseline's.",
-    **CANDIDATE_WRITER,
+churn_risk_scores = scoring_asset(
+    "churn_risk_scores",
+    reads=("churn_risk_features", "customer_classification"),
+    description="probability of an MRR churn within 3 months per active MRR customer, with "
+    "the time-based holdout AUC and the naive baseline's.",
+    writer=pipeline.write_churn_risk_scores,
 )
-def churn_risk_scores(
-    context: AssetExecutionContext, warehouse: WarehouseResource
-) -> MaterializeResult:
-    return _materialize(context, warehouse, pipeline.write_churn_risk_scores)
 
-
-@asset(
-    key=scoring_key("cross_sell_recommendations"),
-    deps=mart_keys("customer_offering_matrix", "offering_penetration", "customer_classification"),
-    group_name=SCORING_GROUP,
-    kinds={"python", "duckdb"},
-    description="scoring.cross_sell_recommendations: top 3 unowned current offerings per active "
-    "customer by propensity, expected revenue = propensity x ARPO; hit rate vs popularity.",
-    **CANDIDATE_WRITER,
+cross_sell_recommendations = scoring_asset(
+    "cross_sell_recommendations",
+    reads=("customer_offering_matrix", "offering_penetration", "customer_classification"),
+    description="top 3 unowned current offerings per active customer by propensity, expected "
+    "revenue = propensity x ARPO; hit rate vs popularity.",
+    writer=pipeline.write_cross_sell_recommendations,
 )
-def cross_sell_recommendations(
-    context: AssetExecutionContext, warehouse: WarehouseResource
-) -> MaterializeResult:
-    return _materialize(context, warehouse, pipeline.write_cross_sell_recommendations)
