@@ -3,8 +3,10 @@
     models/staging/landing/_landing__sources.yml, each column's
     `config: meta:`. Returns, in the file's column order, a list of
     {name, type, required, values, non_negative, optional_in_file,
-    sql_type}; an attribute the meta leaves out is false (values: none), and
-    sql_type is the type staging casts the column to.
+    date_window, sql_type}; an attribute the meta leaves out is false
+    (values, date_window: none), and sql_type is the type staging casts the
+    column to. date_window (event or contract) is required for a date column
+    and allowed only there (macro plausible_date_window).
 
     The source nodes are read from `graph`, which dbt fills only when it
     executes; while it parses, the list is empty (the caller's refs and
@@ -26,6 +28,7 @@
     } -%}
     {%- set attributes = [
         'type', 'required', 'values', 'non_negative', 'optional_in_file',
+        'date_window',
     ] -%}
     {%- if 'sources' not in graph -%}
         {{- exceptions.raise_compiler_error(
@@ -47,12 +50,15 @@
     {%- for column in tables[0].columns.values() -%}
         {%- set meta = column.config.meta -%}
         {%- set unknown = meta.keys() | reject('in', attributes) | list -%}
-        {%- if meta.get('type') not in sql_types or unknown -%}
+        {%- set window_ok = (meta.get('type') == 'date')
+            == (meta.get('date_window') in ['event', 'contract']) -%}
+        {%- if meta.get('type') not in sql_types or unknown or not window_ok -%}
             {{- exceptions.raise_compiler_error(
                 "landing_contract_columns: landing." ~ source_table ~ "."
                 ~ column.name ~ " needs config.meta.type, one of "
                 ~ sql_types.keys() | join(', ') ~ ", and no meta keys but "
-                ~ attributes | join(', ') ~ " (found " ~ meta ~ ")"
+                ~ attributes | join(', ') ~ "; a date column needs date_window"
+                ~ " event or contract, no other column has one (found " ~ meta ~ ")"
             ) -}}
         {%- endif -%}
         {%- do columns.append({
@@ -62,6 +68,7 @@
             'values': meta.get('values'),
             'non_negative': meta.get('non_negative', false),
             'optional_in_file': meta.get('optional_in_file', false),
+            'date_window': meta.get('date_window'),
             'sql_type': sql_types[meta.type],
         }) -%}
     {%- endfor -%}

@@ -7,14 +7,22 @@
 
     missing_key, conflicting_key (same key, different values: every copy),
     duplicate_row (extra copies of an identical row), missing_value,
-    invalid_date / invalid_number / invalid_boolean, invalid_value (outside
-    an enumeration), negative_value, a table's own row checks (e.g.
+    invalid_date / invalid_number / invalid_boolean, date_out_of_range (a
+    non-finite date or one outside the column's plausible window, macro
+    plausible_date_window), invalid_value (outside an enumeration),
+    negative_value, a table's own row checks (e.g.
     end_before_start), then references to other tables (e.g.
     unknown_customer): a reference must match an accepted row.
 
     The columns, their types and their column checks (required, values,
     non_negative) come from the landing contract, the source's column meta
     (landing_contract_columns); a base model passes only what is its own.
+
+    A number or integer with more decimals than its type keeps is accepted,
+    rounded (decimal(18, 4), or a whole number), and reported: the column
+    `<column>__rounding_difference` holds |exported - kept| (null when
+    nothing was rounded), which audit.data_quality_summary adds up per
+    column (outcome 'rounded').
 
     Arguments:
       source_table  landing table name
@@ -73,6 +81,19 @@
             ~ "__raw || ''' is not a valid " ~ column.type ~ "'",
     }) -%}
 {%- endfor -%}
+{%- for column in columns if column.type == 'date' -%}
+    {%- set window = plausible_date_window(column.date_window) -%}
+    {%- do checks.append({
+        'condition': column.name ~ ' is not null and (not isfinite('
+            ~ column.name ~ ') or ' ~ column.name ~ ' < ' ~ window.lower
+            ~ ' or ' ~ column.name ~ ' > ' ~ window.upper ~ ')',
+        'reason': 'date_out_of_range',
+        'detail': "'" ~ column.name ~ " ''' || " ~ column.name
+            ~ "__raw || ''' is outside ' || cast(" ~ window.lower
+            ~ " as varchar) || '..' || cast(" ~ window.upper
+            ~ " as varchar) || ' (' || " ~ window.explanation ~ " || ')'",
+    }) -%}
+{%- endfor -%}
 {%- for column in columns if column.get('values') -%}
     {%- do checks.append({
         'condition': column.name ~ ' not in ('
@@ -116,10 +137,20 @@ typed as (
         {{ record_text(columns | map(attribute='name') | list) }} as record,
         {%- for column in columns %}
         nullif(trim({{ column.name }}), '') as {{ column.name }}__raw,
+        {%- if column.type in ['number', 'integer'] %}
+        try_cast(nullif(trim({{ column.name }}), '') as decimal(38, 18))
+            as {{ column.name }}__exact,
+        {%- endif %}
         try_cast(nullif(trim({{ column.name }}), '') as {{ column.sql_type }})
             as {{ column.name }}{{ "," if not loop.last }}
         {%- endfor %}
     from source
+),
+
+-- The export date: the latest load in the loader's log (event-date window).
+export_date as (
+    select max(loaded_at) as exported_at
+    from {{ source('landing', 'load_log') }}
 ),
 
 -- Identical rows collapse to one; rows sharing a key with different values
@@ -156,6 +187,7 @@ checked as (
             {%- endfor %}
         end as rejection_detail
     from copies_counted
+    cross join export_date
     {%- for reference in references %}
     left join accepted_{{ loop.index }}
         on copies_counted.{{ reference.column }}
@@ -173,6 +205,10 @@ final as (
         record,
         rejection_reason,
         rejection_detail
+        {%- for column in columns if column.type in ['number', 'integer'] %},
+        nullif(abs({{ column.name }}__exact - {{ column.name }}), 0)
+            as {{ column.name }}__rounding_difference
+        {%- endfor %}
     from checked
 )
 

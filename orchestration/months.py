@@ -5,8 +5,16 @@ exports (``invoice_lines.invoice_date``), whatever year they are in and whatever
 ending earlier only at the optional cut-off month (``PORTFOLIO_CUT_OFF_MONTH``, the dbt var
 ``cut_off_month``), which lets finance leave out a partial current month. The dbt model
 ``month_spine`` applies the same rule to the typed data; this module reads the raw export the
-same way (``try_cast`` of the trimmed text, finite dates only) so that the command line, the
-schedule and the sensor know the months *before* a run starts.
+same way (``try_cast`` of the trimmed text) so that the command line, the schedule and the
+sensor know the months *before* a run starts.
+
+Only plausible invoice dates make months: an invoice date outside the event window
+(:func:`plausible_event_window`: 1 January of the earliest plausible year to the last day of the
+month after the export date), or a non-finite one (``infinity``), is rejected by the base model
+``base_landing__invoice_lines`` (``date_out_of_range``) and ignored here. The window is defined
+once on each side (here, and the dbt macro ``plausible_date_window``); the tests prove they
+agree. dbt takes the export date from ``landing.load_log``; here it is an argument, by default
+the date of :func:`orchestration.settings.now`, the load that has just run or is about to.
 
 The clock is only used to name the month just closed for the month-end schedule, the landing
 sensor and ``make month`` (:func:`month_just_closed`), and it is injected: a datetime argument,
@@ -18,15 +26,28 @@ No Dagster import here: the module is used by the loader's command line and by t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import duckdb
+
+from orchestration import settings
 
 #: The invoice month of a landing row, as the staging models type it.
 INVOICE_MONTH_SQL = (
     "cast(date_trunc('month', try_cast(nullif(trim(invoice_date), '') as date)) as date)"
 )
+
+
+def plausible_event_window(export_date: date, earliest_year: int) -> tuple[date, date]:
+    """The first and last plausible date of an event date (an invoice, work done, a notice).
+
+    From 1 January of ``earliest_year`` to the last day of the month after ``export_date``'s
+    month: advance billing dated the 1st of next month is still plausible. The same rule as the
+    dbt macro ``plausible_date_window('event')``.
+    """
+    month = date(export_date.year, export_date.month, 1)
+    return date(earliest_year, 1, 1), month_add(month, 2) - timedelta(days=1)
 
 
 def month_add(month: date, months: int) -> date:
@@ -72,6 +93,8 @@ class DataMonths:
     invoice_lines: int = 0
     lines_after_cut_off: int = 0
     last_invoice_date: date | None = None
+    #: Lines whose date parses but lies outside the plausible window (or is not finite).
+    lines_out_of_range: int = 0
 
     @property
     def last(self) -> date:
@@ -99,6 +122,8 @@ class DataMonths:
     def describe(self) -> str:
         """One line: the months and, when set, the cut-off and what it leaves out."""
         text = f"invoice months {self.first:%Y-%m}..{self.last_in_data:%Y-%m}"
+        if self.lines_out_of_range:
+            text += f" ({self.lines_out_of_range:,} invoice lines out of range ignored)"
         if self.cut_off is not None:
             text += f", cut-off {self.cut_off:%Y-%m}"
             if self.lines_after_cut_off:
@@ -107,12 +132,24 @@ class DataMonths:
 
 
 def data_months(
-    con: duckdb.DuckDBPyConnection, relation: str, cut_off: date | None = None
+    con: duckdb.DuckDBPyConnection,
+    relation: str,
+    cut_off: date | None = None,
+    *,
+    export_date: date | None = None,
+    earliest_year: int | None = None,
 ) -> DataMonths | None:
     """The invoice months of ``relation`` (a table or table expression with ``invoice_date``).
 
+    Only dates in :func:`plausible_event_window` count: ``export_date`` defaults to the date of
+    :func:`orchestration.settings.now`, ``earliest_year`` to ``PORTFOLIO_EARLIEST_YEAR``.
     Returns None when no line has a usable date.
     """
+    if export_date is None:
+        export_date = settings.now().date()
+    if earliest_year is None:
+        earliest_year = settings.earliest_plausible_year()
+    lower, upper = plausible_event_window(export_date, earliest_year)
     after = "null" if cut_off is None else f"date '{cut_off.isoformat()}'"
     row = con.execute(
         f"""
@@ -122,17 +159,35 @@ def data_months(
                 try_cast(nullif(trim(invoice_date), '') as date) as invoice_date
             from {relation}
         )
+        ,
+        plausible as (
+            select
+                *,
+                isfinite(invoice_date)
+                and invoice_date between date '{lower.isoformat()}'
+                and date '{upper.isoformat()}' as is_plausible
+            from months
+            where invoice_date is not null
+        )
         select
-            min(invoice_month),
-            max(invoice_month),
-            count(*),
-            count(*) filter (where invoice_month > {after}),
-            max(invoice_date)
-        from months
-        where isfinite(invoice_month)
+            min(invoice_month) filter (where is_plausible),
+            max(invoice_month) filter (where is_plausible),
+            count(*) filter (where is_plausible),
+            count(*) filter (where is_plausible and invoice_month > {after}),
+            max(invoice_date) filter (where is_plausible),
+            count(*) filter (where not is_plausible)
+        from plausible
         """
     ).fetchall()[0]
-    first, last, lines, after_cut_off, last_date = row
+    first, last, lines, after_cut_off, last_date, out_of_range = row
     if first is None:
         return None
-    return DataMonths(first, last, cut_off, int(lines), int(after_cut_off or 0), last_date)
+    return DataMonths(
+        first,
+        last,
+        cut_off,
+        int(lines),
+        int(after_cut_off or 0),
+        last_date,
+        int(out_of_range or 0),
+    )

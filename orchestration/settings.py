@@ -8,6 +8,9 @@ code and the dbt profile agree on which file is meant.
 - ``PORTFOLIO_LANDING_DIR``: the landing folder (data/landing)
 - ``PORTFOLIO_DAGSTER_TARGET_DIR``: dbt manifest and per-run dbt targets (target/dagster)
 - ``PORTFOLIO_CUT_OFF_MONTH``: last month to build, YYYY-MM (unset: the last invoice month)
+- ``PORTFOLIO_EARLIEST_YEAR``: first plausible year of a landing date (1990): earlier dates are
+  rejected (``date_out_of_range``) and create no month; passed to dbt as the var
+  ``earliest_plausible_year`` when set
 - ``PORTFOLIO_TIMEZONE``: time zone of the month-end schedule and of "the month just closed" (UTC)
 - ``PORTFOLIO_CLOCK``: an ISO date-time to use as "now" instead of the real clock (unset), for
   tests and for trying the month-end logic as of another day
@@ -82,6 +85,20 @@ def cut_off_month() -> date | None:
     """
     raw = (os.environ.get("PORTFOLIO_CUT_OFF_MONTH") or "").strip()
     return parse_month(raw, "PORTFOLIO_CUT_OFF_MONTH") if raw else None
+
+
+#: Default of ``PORTFOLIO_EARLIEST_YEAR``, equal to the dbt var ``earliest_plausible_year``.
+DEFAULT_EARLIEST_YEAR = 1990
+
+
+def earliest_plausible_year() -> int:
+    """The first year a landing date may lie in (``PORTFOLIO_EARLIEST_YEAR``, default 1990)."""
+    return int_setting("PORTFOLIO_EARLIEST_YEAR", DEFAULT_EARLIEST_YEAR, 1000, 9999)
+
+
+def earliest_plausible_year_is_set() -> bool:
+    """Whether ``PORTFOLIO_EARLIEST_YEAR`` is set (then a run passes it to dbt as a var)."""
+    return bool((os.environ.get("PORTFOLIO_EARLIEST_YEAR") or "").strip())
 
 
 def timezone() -> str:

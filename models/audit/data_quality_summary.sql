@@ -64,7 +64,9 @@ accepted_or_absent as (
         end as outcome,
         accepted.row_count,
         accepted.amount,
-        absent_tables.note
+        absent_tables.note,
+        cast(null as varchar) as column_name,
+        cast(null as decimal(38, 18)) as rounding_difference
     from accepted
     left join absent_tables
         on accepted.source_table = absent_tables.table_name
@@ -77,7 +79,9 @@ rejected as (
         rejection_reason as outcome,
         count(*) as row_count,
         sum(amount) as amount,
-        cast(null as varchar) as note
+        cast(null as varchar) as note,
+        cast(null as varchar) as column_name,
+        cast(null as decimal(38, 18)) as rounding_difference
     from base_{{ table }}
     where rejection_reason is not null
     group by 1, 2
@@ -88,7 +92,9 @@ rejected as (
         'malformed_csv_line' as outcome,
         count(*) as row_count,
         cast(null as decimal(18, 4)) as amount,
-        cast(null as varchar) as note
+        cast(null as varchar) as note,
+        cast(null as varchar) as column_name,
+        cast(null as decimal(38, 18)) as rounding_difference
     from reader_rejects
     group by 1, 2
 ),
@@ -105,7 +111,9 @@ after_cut_off as (
         sum(amount) as amount,
         'accepted invoice lines dated after cut_off_month '
         || '{{ cut_off_month[:7] }}'
-        || ': counted under accepted, in no mart' as note
+        || ': counted under accepted, in no mart' as note,
+        cast(null as varchar) as column_name,
+        cast(null as decimal(38, 18)) as rounding_difference
     from base_invoice_lines
     where
         rejection_reason is null
@@ -117,6 +125,47 @@ after_cut_off as (
 ),
 
 {% endif -%}
+-- Informational: per number column, the accepted values exported with more
+-- decimals than the column keeps (decimal(18, 4), an integer a whole
+-- number), accepted rounded; rounding_difference is the total absolute
+-- difference. A column appears only when a value was rounded.
+rounded as (
+    {%- set rounded = namespace(first=true) %}
+    {%- for table in tables %}
+    {%- for column in landing_contract_columns(table)
+        if column.type in ['number', 'integer'] %}
+    {% if not rounded.first %}union all{% endif %}
+    {%- set rounded.first = false %}
+    select
+        '{{ table }}' as source_table,
+        'rounded' as outcome,
+        count(*) as row_count,
+        cast(null as decimal(18, 4)) as amount,
+        'accepted values of {{ column.name }} with more decimals than '
+        || '{{ column.sql_type }} keeps, rounded' as note,
+        '{{ column.name }}' as column_name,
+        sum({{ column.name }}__rounding_difference) as rounding_difference
+    from base_{{ table }}
+    where
+        rejection_reason is null
+        and {{ column.name }}__rounding_difference is not null
+    having count(*) > 0
+    {%- endfor %}
+    {%- endfor %}
+    {%- if rounded.first %}
+    -- While dbt parses, no contract column is known.
+    select
+        '' as source_table,
+        '' as outcome,
+        0 as row_count,
+        cast(null as decimal(18, 4)) as amount,
+        '' as note,
+        '' as column_name,
+        cast(null as decimal(38, 18)) as rounding_difference
+    where false
+    {%- endif %}
+),
+
 -- Rows read = accepted + rejected rows (each landing row has exactly one of
 -- these outcomes); informational rows break those down and are not added.
 outcomes as (
@@ -136,6 +185,11 @@ outcomes as (
         true as is_informational
     from after_cut_off
     {%- endif %}
+    union all
+    select
+        *,
+        true as is_informational
+    from rounded
 ),
 
 outcomes_with_rows_read as (
@@ -151,7 +205,7 @@ outcomes_with_totals as (
     select
         source_table,
         outcome,
-        outcome in ('accepted', 'after_cut_off') as is_accepted,
+        outcome in ('accepted', 'after_cut_off', 'rounded') as is_accepted,
         is_informational,
         row_count,
         cast(amount as decimal(38, 4)) as amount,
@@ -159,6 +213,8 @@ outcomes_with_totals as (
         cast(row_count as double) / nullif(rows_read, 0)
             as share_of_rows_read,
         note,
+        column_name,
+        cast(rounding_difference as decimal(38, 18)) as rounding_difference,
         '{{ invocation_id }}' as invocation_id,
         cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as timestamp)
             as built_at

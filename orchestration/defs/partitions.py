@@ -22,6 +22,7 @@ from datetime import date
 
 from dagster import BackfillPolicy, DagsterInstance, DynamicPartitionsDefinition, PartitionKeyRange
 
+from orchestration import settings
 from orchestration.months import month_count
 
 __all__ = [
@@ -101,11 +102,15 @@ def partition_months(key_range: PartitionKeyRange) -> tuple[date, date]:
     return first, last
 
 
-def dbt_month_vars(first: date, last: date, cut_off: date | None = None) -> dict[str, str]:
+def dbt_month_vars(
+    first: date, last: date, cut_off: date | None = None, earliest_year: int | None = None
+) -> dict[str, str]:
     """The dbt vars that rebuild the months ``first``..``last`` (macros/partition_months.sql).
 
     One month is ``as_of_month``; a longer range is ``start_month`` and ``end_month``. A
-    cut-off month (``PORTFOLIO_CUT_OFF_MONTH``) is passed as ``cut_off_month``.
+    cut-off month (``PORTFOLIO_CUT_OFF_MONTH``) is passed as ``cut_off_month``; the earliest
+    plausible year of a landing date as ``earliest_plausible_year``: ``earliest_year`` or, when
+    None, ``PORTFOLIO_EARLIEST_YEAR`` if set (unset: dbt_project.yml's default, the same).
     """
     if first > last:
         raise ValueError(f"first month {first} is after last month {last}")
@@ -116,4 +121,8 @@ def dbt_month_vars(first: date, last: date, cut_off: date | None = None) -> dict
     )
     if cut_off is not None:
         months["cut_off_month"] = f"{cut_off:%Y-%m}"
+    if earliest_year is None and settings.earliest_plausible_year_is_set():
+        earliest_year = settings.earliest_plausible_year()
+    if earliest_year is not None:
+        months["earliest_plausible_year"] = str(earliest_year)
     return months

@@ -12,6 +12,20 @@ and ``boolean``. A ``required`` column must hold a value in every row (else the 
 with ``missing_value``); an ``optional_in_file`` column may be missing from the file and then
 reads as empty; ``non_negative`` rejects values below zero; ``values`` is the enumeration a
 value must belong to (else ``invalid_value``).
+
+Every ``date`` column has a ``date_window``, the plausible dates outside which a row is rejected
+with ``date_out_of_range`` (as are the non-finite dates ``infinity`` and ``-infinity``):
+
+- ``event``: something that has happened by the time of the export (an invoice, work done, a
+  notice given): from 1 January of the earliest plausible year (dbt var
+  ``earliest_plausible_year``, ``PORTFOLIO_EARLIEST_YEAR``, default 1990) to the last day of the
+  month after the export date's month (advance billing dated the 1st of next month is valid).
+  The export date is the latest ``loaded_at`` of ``landing.load_log``;
+  :func:`orchestration.months.plausible_event_window` is the Python side of the same rule.
+- ``contract``: a date a contract may set in the future (an agreement's start, end or
+  cancellation, a line's effective or cancelled date, a churn's effective date, a customer's
+  created date): from the same earliest year to 31 December of the dbt var
+  ``latest_plausible_year`` (default 2199), which still rejects years such as 9999.
 """
 
 from __future__ import annotations
@@ -30,6 +44,8 @@ CHURN_EVENT_TYPES: tuple[str, ...] = ("full_churn", "offering_cancel", "downgrad
 CHURN_INITIATORS: tuple[str, ...] = ("customer", "provider")
 
 COLUMN_TYPES: tuple[str, ...] = ("text", "date", "number", "integer", "boolean")
+#: Plausible-date windows of date columns (see the module docstring).
+DATE_WINDOWS: tuple[str, ...] = ("event", "contract")
 
 
 @dataclass(frozen=True)
@@ -42,10 +58,19 @@ class Column:
     optional_in_file: bool = False
     non_negative: bool = False
     values: tuple[str, ...] | None = None
+    #: For a date column: ``event`` or ``contract`` (:data:`DATE_WINDOWS`); None otherwise.
+    date_window: str | None = None
 
     def __post_init__(self) -> None:
         if self.type not in COLUMN_TYPES:
             raise ValueError(f"{self.name}: type {self.type!r} is not one of {COLUMN_TYPES}")
+        if (self.type == "date") != (self.date_window is not None) or (
+            self.date_window is not None and self.date_window not in DATE_WINDOWS
+        ):
+            raise ValueError(
+                f"{self.name}: a date column needs a date_window, one of {DATE_WINDOWS}, "
+                "and only a date column has one"
+            )
 
 
 @dataclass(frozen=True)
@@ -93,7 +118,7 @@ TABLES: tuple[Table, ...] = (
         Column("employee_count", "integer", optional_in_file=True, non_negative=True),
         Column("region", optional_in_file=True),
         Column("account_manager", optional_in_file=True),
-        Column("created_date", "date", optional_in_file=True),
+        Column("created_date", "date", optional_in_file=True, date_window="contract"),
         Column("tcp_override", "boolean", optional_in_file=True),
     ),
     _table(
@@ -111,9 +136,9 @@ TABLES: tuple[Table, ...] = (
         Column("agreement_id"),
         Column("customer_id", required=True),
         Column("agreement_type", required=True, values=AGREEMENT_TYPES),
-        Column("start_date", "date", required=True),
-        Column("end_date", "date", optional_in_file=True),
-        Column("cancelled_date", "date", optional_in_file=True),
+        Column("start_date", "date", required=True, date_window="contract"),
+        Column("end_date", "date", optional_in_file=True, date_window="contract"),
+        Column("cancelled_date", "date", optional_in_file=True, date_window="contract"),
         absent_means=_MRR_TABLE_ABSENT,
     ),
     _table(
@@ -121,18 +146,19 @@ TABLES: tuple[Table, ...] = (
         Column("agreement_line_id"),
         Column("agreement_id", required=True),
         Column("offering_id", required=True),
-        Column("quantity", "number", required=True),
-        Column("unit_price", "number", required=True),
+        # A negative seat count or price is not a credit here: it would cut MRR.
+        Column("quantity", "number", required=True, non_negative=True),
+        Column("unit_price", "number", required=True, non_negative=True),
         Column("billing_cycle", required=True, values=BILLING_CYCLES),
-        Column("effective_date", "date", required=True),
-        Column("cancelled_date", "date", optional_in_file=True),
+        Column("effective_date", "date", required=True, date_window="contract"),
+        Column("cancelled_date", "date", optional_in_file=True, date_window="contract"),
         absent_means=_MRR_TABLE_ABSENT,
     ),
     _table(
         "invoice_lines",
         Column("invoice_line_id"),
         Column("invoice_id", optional_in_file=True),
-        Column("invoice_date", "date", required=True),
+        Column("invoice_date", "date", required=True, date_window="event"),
         Column("customer_id", required=True),
         Column("offering_id", required=True),
         Column("revenue_type", required=True, values=REVENUE_TYPES),
@@ -143,7 +169,7 @@ TABLES: tuple[Table, ...] = (
     _table(
         "time_entries",
         Column("time_entry_id"),
-        Column("work_date", "date", required=True),
+        Column("work_date", "date", required=True, date_window="event"),
         Column("customer_id", required=True),
         Column("offering_id", optional_in_file=True),
         Column("technician_id", optional_in_file=True),
@@ -157,8 +183,8 @@ TABLES: tuple[Table, ...] = (
         Column("customer_id", required=True),
         Column("offering_id", optional_in_file=True),
         Column("event_type", required=True, values=CHURN_EVENT_TYPES),
-        Column("notice_date", "date", required=True),
-        Column("effective_date", "date", required=True),
+        Column("notice_date", "date", required=True, date_window="event"),
+        Column("effective_date", "date", required=True, date_window="contract"),
         Column("reason_code", optional_in_file=True),
         Column("initiated_by", required=True, values=CHURN_INITIATORS),
         Column("was_flagged_at_risk", "boolean", optional_in_file=True),

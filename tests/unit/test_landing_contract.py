@@ -18,6 +18,7 @@ import yaml
 
 from orchestration.landing.contract import (
     COLUMN_TYPES,
+    DATE_WINDOWS,
     REVENUE_TYPES,
     SERVICE_REVENUE_TYPES,
     TABLES,
@@ -35,7 +36,14 @@ REVENUE_TYPES_MACRO = PROJECT_DIR / "macros" / "revenue_types.sql"
 #: Source tables the landing loader writes itself; no export, so not in the contract.
 LOADER_TABLES = {"reader_rejects", "load_log"}
 #: The column attributes a source column's meta may declare (landing_contract_columns).
-META_ATTRIBUTES = {"type", "required", "values", "non_negative", "optional_in_file"}
+META_ATTRIBUTES = {
+    "type",
+    "required",
+    "values",
+    "non_negative",
+    "optional_in_file",
+    "date_window",
+}
 
 #: ``{{ validate_landing_rows(source_table='<table>', key='<key>'`` at the start of a base model.
 MACRO_CALL = re.compile(
@@ -58,6 +66,7 @@ def from_python(column: Column) -> dict[str, Any]:
         "values": column.values,
         "non_negative": column.non_negative,
         "optional_in_file": column.optional_in_file,
+        "date_window": column.date_window,
     }
 
 
@@ -73,6 +82,7 @@ def from_yaml(column: dict[str, Any]) -> dict[str, Any]:
         "values": tuple(values) if values is not None else None,
         "non_negative": meta.get("non_negative", False),
         "optional_in_file": meta.get("optional_in_file", False),
+        "date_window": meta.get("date_window"),
     }
 
 
@@ -112,6 +122,51 @@ def test_the_macro_casts_every_contract_type() -> None:
     sql_types = re.search(r"set sql_types = \{(.*?)\}", macro, re.DOTALL)
     assert sql_types, "landing_contract_columns defines no sql_types"
     assert tuple(re.findall(r"'(\w+)':", sql_types[1])) == COLUMN_TYPES
+
+
+def test_the_macro_reads_every_contract_attribute() -> None:
+    """landing_contract_columns accepts exactly the attributes the tests compare."""
+    macro = CONTRACT_COLUMNS_MACRO.read_text()
+    attributes = re.search(r"set attributes = \[(.*?)\]", macro, re.DOTALL)
+    assert attributes, "landing_contract_columns defines no attributes"
+    assert set(re.findall(r"'(\w+)'", attributes[1])) == META_ATTRIBUTES
+
+
+def test_every_date_column_has_a_window_and_only_date_columns() -> None:
+    for table in TABLES:
+        for column in table.columns:
+            if column.type == "date":
+                assert column.date_window in DATE_WINDOWS, (table.name, column.name)
+            else:
+                assert column.date_window is None, (table.name, column.name)
+    with pytest.raises(ValueError, match="date_window"):
+        Column("when", "date")
+    with pytest.raises(ValueError, match="date_window"):
+        Column("price", "number", date_window="event")
+
+
+def test_event_dates_are_the_dates_of_what_has_happened_by_the_export() -> None:
+    """Invoices, work and notices cannot lie after the export; contract dates may."""
+    event = {
+        (table.name, column.name)
+        for table in TABLES
+        for column in table.columns
+        if column.date_window == "event"
+    }
+    assert event == {
+        ("invoice_lines", "invoice_date"),
+        ("time_entries", "work_date"),
+        ("churn_events", "notice_date"),
+    }
+
+
+def test_agreement_line_quantity_and_price_may_not_be_negative() -> None:
+    """A negative seat count or price would cut MRR; invoice lines may be credits."""
+    lines = TABLES_BY_NAME["agreement_lines"]
+    assert lines.column("quantity").non_negative and lines.column("unit_price").non_negative
+    invoices = TABLES_BY_NAME["invoice_lines"]
+    assert not invoices.column("quantity").non_negative
+    assert not invoices.column("extended_price").non_negative
 
 
 def test_the_revenue_types_macro_lists_the_contract_revenue_types() -> None:

@@ -21,6 +21,7 @@ from orchestration.months import (
     month_add,
     month_just_closed,
     month_range,
+    plausible_event_window,
 )
 
 
@@ -220,3 +221,104 @@ def test_partitions_are_exactly_the_data_months_in_order() -> None:
     assert registered() == ["2010-12-01", "2011-01-01", "2011-12-01"]
     with pytest.raises(ValueError, match="YYYY-MM-01"):
         sync_month_partitions(instance, ["2011-12"])
+
+
+def test_the_event_window_ends_with_the_month_after_the_export() -> None:
+    # Exported 30 Nov 2026: advance billing dated 1 Dec 2026 is plausible, up to 31 Dec 2026.
+    assert plausible_event_window(date(2026, 11, 30), 1990) == (
+        date(1990, 1, 1),
+        date(2026, 12, 31),
+    )
+    # Exported in December: the window crosses the year, to 31 Jan 2027.
+    assert plausible_event_window(date(2026, 12, 1), 1990) == (date(1990, 1, 1), date(2027, 1, 31))
+    # Exported 31 Jan 2024 (leap year): to 29 Feb 2024.
+    assert plausible_event_window(date(2024, 1, 31), 2000) == (date(2000, 1, 1), date(2024, 2, 29))
+
+
+def test_data_months_ignore_implausible_invoice_dates() -> None:
+    """The same dates base_landing__invoice_lines rejects with date_out_of_range make no month."""
+    with duckdb.connect() as con:
+        con.execute(
+            "create table lines as select * from (values "
+            "('2026-03-15'), ('2026-10-31'), ('2026-12-01'), "  # plausible (Dec: advance billing)
+            "('2062-05-01'), ('2027-01-01'), "  # after the end of the month after the export
+            "('infinity'), ('-infinity'), ('1989-12-31'), "  # not finite; before 1990
+            "('1990-01-01')) t(invoice_date)"  # the window's first day
+        )
+        months = data_months(con, "lines", export_date=date(2026, 11, 30), earliest_year=1990)
+        assert (months.first, months.last, months.invoice_lines) == (d("1990-01"), d("2026-12"), 4)
+        assert (months.last_invoice_date, months.lines_out_of_range) == (date(2026, 12, 1), 5)
+        assert "5 invoice lines out of range ignored" in months.describe()
+        # A later earliest year leaves out 1990 too; the months then start in 2026-03.
+        later = data_months(con, "lines", export_date=date(2026, 11, 30), earliest_year=2000)
+        assert (later.first, later.last, later.lines_out_of_range) == (
+            d("2026-03"),
+            d("2026-12"),
+            6,
+        )
+
+
+def test_an_old_history_keeps_its_months_whatever_the_export_date() -> None:
+    """Only the upper bound uses the export date: a 2010-2011 export loaded in 2026 is whole."""
+    with duckdb.connect() as con:
+        con.execute(
+            "create table lines as select * from (values ('2010-12-01'), ('2011-12-09')) "
+            "t(invoice_date)"
+        )
+        months = data_months(con, "lines", export_date=date(2026, 11, 30), earliest_year=1990)
+        assert (months.first, months.last, months.lines_out_of_range) == (
+            d("2010-12"),
+            d("2011-12"),
+            0,
+        )
+
+
+def test_data_months_default_to_the_clock_and_the_earliest_year_setting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with duckdb.connect() as con:
+        con.execute(
+            "create table lines as select * from (values ('2011-01-10'), ('2011-03-01'), "
+            "('2011-04-01')) t(invoice_date)"
+        )
+        monkeypatch.setenv("PORTFOLIO_CLOCK", "2011-02-15")
+        monkeypatch.delenv("PORTFOLIO_EARLIEST_YEAR", raising=False)
+        # Export 15 Feb 2011: up to 31 Mar 2011; the April line is out of range.
+        months = data_months(con, "lines")
+        assert (months.last, months.lines_out_of_range) == (d("2011-03"), 1)
+        monkeypatch.setenv("PORTFOLIO_EARLIEST_YEAR", "2012")
+        assert data_months(con, "lines") is None
+
+
+def test_the_python_and_dbt_earliest_years_agree() -> None:
+    """PORTFOLIO_EARLIEST_YEAR's default is the dbt var earliest_plausible_year's."""
+    import yaml
+
+    from orchestration import settings
+    from tests.conftest import PROJECT_DIR
+
+    project = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())
+    assert project["vars"]["earliest_plausible_year"] == settings.DEFAULT_EARLIEST_YEAR
+    assert project["vars"]["latest_plausible_year"] > settings.DEFAULT_EARLIEST_YEAR
+
+
+def test_a_run_passes_the_earliest_year_to_dbt(monkeypatch: pytest.MonkeyPatch) -> None:
+    from orchestration.defs.partitions import dbt_month_vars
+
+    monkeypatch.delenv("PORTFOLIO_EARLIEST_YEAR", raising=False)
+    assert dbt_month_vars(d("2026-10"), d("2026-10")) == {"as_of_month": "2026-10"}
+    assert dbt_month_vars(d("2026-10"), d("2026-10"), earliest_year=2000) == {
+        "as_of_month": "2026-10",
+        "earliest_plausible_year": "2000",
+    }
+    monkeypatch.setenv("PORTFOLIO_EARLIEST_YEAR", "2005")
+    assert dbt_month_vars(d("2026-10"), d("2026-10"), d("2026-10")) == {
+        "as_of_month": "2026-10",
+        "cut_off_month": "2026-10",
+        "earliest_plausible_year": "2005",
+    }
+    monkeypatch.setenv("PORTFOLIO_EARLIEST_YEAR", "90")
+    from orchestration import settings
+
+    with pytest.raises(settings.SettingError, match="PORTFOLIO_EARLIEST_YEAR"):
+        dbt_month_vars(d("2026-10"), d("2026-10"))
