@@ -151,3 +151,29 @@ def is_running(name: str, default: bool = True) -> bool:
     if raw not in ("running", "stopped"):
         raise SettingError(f"{name} must be 'running' or 'stopped', got {raw!r}")
     return raw == "running"
+
+
+#: Values of ``PORTFOLIO_LANDING_ENCODING`` and their aliases, each to its canonical name.
+LANDING_ENCODINGS = {
+    **dict.fromkeys(("auto",), "auto"),
+    **dict.fromkeys(("utf-8", "utf8", "utf-8-sig"), "utf-8"),
+    **dict.fromkeys(("cp1252", "windows-1252", "win-1252", "1252"), "cp1252"),
+    **dict.fromkeys(("latin-1", "latin1", "iso-8859-1", "iso8859-1"), "latin-1"),
+}
+
+
+def landing_encoding(value: str | None = None, name: str = "PORTFOLIO_LANDING_ENCODING") -> str:
+    """Text encoding of the landing folder's CSV files (``PORTFOLIO_LANDING_ENCODING``).
+
+    ``auto`` (unset or empty: UTF-8 when the whole file is UTF-8, else Windows-1252),
+    ``utf-8``, ``cp1252`` or ``latin-1``; see :mod:`orchestration.landing.encodings`.
+    ``value``, when given, is checked instead of the environment variable.
+
+    Raises:
+        SettingError: any other value, naming ``name``.
+    """
+    raw = os.environ.get(name) if value is None else value
+    key = (raw or "auto").strip().lower().replace("_", "-")
+    if key not in LANDING_ENCODINGS:
+        raise SettingError(f"{name} must be one of auto, utf-8, cp1252, latin-1, got {raw!r}")
+    return LANDING_ENCODINGS[key]

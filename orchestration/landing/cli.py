@@ -2,7 +2,11 @@
 
     python -m orchestration.landing check --landing-dir data/landing
     python -m orchestration.landing load --landing-dir data/landing \\
-        --warehouse warehouse/portfolio.duckdb
+        --warehouse warehouse/portfolio.duckdb [--encoding cp1252]
+
+CSV files are read in the encoding of ``--encoding`` or ``PORTFOLIO_LANDING_ENCODING``:
+``auto`` (default; UTF-8 when the whole file is UTF-8, else Windows-1252), ``utf-8``,
+``cp1252`` or ``latin-1``.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import os
 import sys
 
 from orchestration.landing.contract import LANDING_TABLES, OPTIONAL_TABLES
+from orchestration.landing.encodings import normalise_encoding
 from orchestration.landing.loader import LandingError, check_landing, load_landing
 from orchestration.warehouse.connection import connect_warehouse
 
@@ -33,10 +38,20 @@ def main(argv: list[str] | None = None) -> int:
         default=os.environ.get("PORTFOLIO_WAREHOUSE", "warehouse/portfolio.duckdb"),
         help="DuckDB file to load into (env PORTFOLIO_WAREHOUSE)",
     )
+    parser.add_argument(
+        "--encoding",
+        default=None,
+        help="text encoding of the CSV files: auto (UTF-8, else Windows-1252), utf-8, cp1252 "
+        "or latin-1 (env PORTFOLIO_LANDING_ENCODING, default auto)",
+    )
     args = parser.parse_args(argv)
     try:
+        encoding = normalise_encoding(args.encoding, "--encoding") if args.encoding else None
+    except ValueError as error:
+        parser.error(str(error))
+    try:
         if args.command == "check":
-            files = check_landing(args.landing_dir)
+            files = check_landing(args.landing_dir, encoding=encoding)
             for table in LANDING_TABLES:
                 if table in files:
                     print(f"{table:<16} {files[table].path}")
@@ -44,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"{table:<16} absent: {OPTIONAL_TABLES[table]}")
             return 0
         with connect_warehouse(args.warehouse) as con:
-            load_landing(con, args.landing_dir, progress=True)
+            load_landing(con, args.landing_dir, progress=True, encoding=encoding)
         return 0
     except LandingError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -20,7 +20,16 @@ empty. This module is the only code that touches those files. It
    number, in ``landing.reader_rejects`` instead of failing the load — the
    dbt models list them in ``audit.rejected_rows``;
 4. records what it read in ``landing.load_log``, one row per table and load,
-   with a note naming what an absent optional table leaves empty.
+   with a note naming what an absent optional table leaves empty, or which
+   text encoding a CSV file was read in.
+
+CSV files are read in the encoding of ``PORTFOLIO_LANDING_ENCODING``
+(``auto``: UTF-8, else Windows-1252; :mod:`orchestration.landing.encodings`):
+a file that is not UTF-8 is transcoded to a temporary UTF-8 copy first, and a
+record of a declared-UTF-8 file that does not decode is set aside in
+``landing.reader_rejects`` like a malformed line. A header the reader cannot use
+(a column named twice, an empty header line, a semicolon- or tab-delimited
+file) is a :class:`LandingError` naming the file, before anything is loaded.
 
 Typing happens in the dbt staging models, which read these tables as sources.
 
@@ -33,9 +42,10 @@ Command line::
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -49,6 +59,7 @@ from orchestration.landing.contract import (
     OPTIONAL_TABLES,
     required_columns,
 )
+from orchestration.landing.encodings import PreparedCsv, prepared_csv, read_header
 from orchestration.months import DataMonths, data_months
 
 
@@ -67,14 +78,25 @@ class LandingFile:
     table: str
     path: Path
     file_format: str
+    #: Text encoding of a CSV file: ``auto``, ``utf-8``, ``cp1252`` or ``latin-1``.
+    encoding: str = "auto"
 
     def header(self) -> list[str]:
-        """Column names in the file's header (CSV) or schema (Parquet)."""
+        """Column names in the file's header (CSV) or schema (Parquet).
+
+        Raises:
+            LandingError: an empty or undecodable header line, naming the file.
+        """
         if self.file_format == "csv":
-            with self.path.open(newline="", encoding="utf-8-sig") as handle:
-                header = next(csv.reader(handle), None)
+            try:
+                header = read_header(self.path, self.encoding)
+            except UnicodeDecodeError as error:
+                raise LandingError(f"{self.path}: {error.reason}") from None
             if not header:
-                raise LandingError(f"{self.path}: the file is empty (a header line is required)")
+                raise LandingError(
+                    f"{self.path}: the header line is empty (the first line must name the "
+                    "columns, comma-separated)"
+                )
             return header
         with duckdb.connect() as con:
             rows = con.execute(
@@ -82,18 +104,19 @@ class LandingFile:
             ).fetchall()
         return [row[0] for row in rows]
 
-    def reader_sql(self, rejects_table: str | None = None) -> str:
+    def reader_sql(self, rejects_table: str | None = None, source: Path | None = None) -> str:
         """A DuckDB table expression that reads the file, every column as text.
 
         CSV is read with a fixed dialect (comma, double quotes) and the
         header's columns, so one malformed line cannot confuse dialect
         detection; with ``rejects_table`` the reader skips malformed lines
-        and records them there (DuckDB's ``store_rejects``).
+        and records them there (DuckDB's ``store_rejects``). ``source`` is the
+        file to read instead, the UTF-8 copy of :func:`prepared_csv`.
         """
-        literal = _sql_string(str(self.path))
+        literal = _sql_string(str(source or self.path))
         if self.file_format == "parquet":
             return f"read_parquet({literal})"
-        columns = ", ".join(f"{_sql_string(c)}: 'VARCHAR'" for c in self.header())
+        columns = ", ".join(f"{_sql_string(c)}: 'VARCHAR'" for c in reader_columns(self.header()))
         options = [
             "header = true",
             "auto_detect = false",
@@ -111,6 +134,21 @@ class LandingFile:
         return f"read_csv({literal}, {', '.join(options)})"
 
 
+def reader_columns(header: list[str]) -> list[str]:
+    """The header's names as the reader is given them: an empty name becomes ``column<n>``."""
+    return [name if name.strip() else f"column{number}" for number, name in enumerate(header, 1)]
+
+
+@contextmanager
+def readable_file(landing_file: LandingFile) -> Iterator[PreparedCsv | None]:
+    """For a CSV file, the file DuckDB reads in the file's encoding; ``None`` for Parquet."""
+    if landing_file.file_format != "csv":
+        yield None
+        return
+    with prepared_csv(landing_file.path, landing_file.encoding) as prepared:
+        yield prepared
+
+
 def _sql_string(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
@@ -119,15 +157,30 @@ def _quote_identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def find_landing_file(landing_dir: Path | str, table: str) -> LandingFile:
+def landing_encoding() -> str:
+    """The CSV encoding setting (``PORTFOLIO_LANDING_ENCODING``), a bad value as LandingError."""
+    from orchestration import settings
+
+    try:
+        return settings.landing_encoding()
+    except settings.SettingError as error:
+        raise LandingError(str(error)) from None
+
+
+def find_landing_file(
+    landing_dir: Path | str, table: str, encoding: str | None = None
+) -> LandingFile:
     """Return the single file holding ``table`` in ``landing_dir``.
+
+    ``encoding`` is the CSV encoding (default: the ``PORTFOLIO_LANDING_ENCODING`` setting).
 
     Raises:
         LandingError: no file, or both a CSV and a Parquet file, for the table.
     """
     landing_dir = Path(landing_dir)
+    encoding = encoding or landing_encoding()
     found = [
-        LandingFile(table, landing_dir / f"{table}.{fmt}", fmt)
+        LandingFile(table, landing_dir / f"{table}.{fmt}", fmt, encoding)
         for fmt in FILE_FORMATS
         if (landing_dir / f"{table}.{fmt}").is_file()
     ]
@@ -150,20 +203,58 @@ def file_columns(landing_file: LandingFile) -> list[str]:
     return landing_file.header()
 
 
+def header_problems(landing_file: LandingFile, header: list[str]) -> list[str]:
+    """What in ``header`` stops the file from loading, one message per problem.
+
+    A column named twice (compared as the loader matches names: trimmed, any case), and a
+    CSV header that has no comma but semicolons or tabs and so lacks the required columns.
+    """
+    path = landing_file.path
+    positions: dict[str, list[int]] = {}
+    for number, name in enumerate(header, start=1):
+        if name.strip():
+            positions.setdefault(name.strip().lower(), []).append(number)
+    problems = [
+        f"{path}: column '{name}' appears {len(numbers)} times in the header (columns "
+        f"{', '.join(map(str, numbers[:-1]))} and {numbers[-1]}); remove or rename all but one"
+        for name, numbers in positions.items()
+        if len(numbers) > 1
+    ]
+    present = set(positions)
+    missing = [c for c in required_columns(landing_file.table) if c not in present]
+    if landing_file.file_format == "csv" and missing and len(header) == 1:
+        for character, name in ((";", "semicolon"), ("\t", "tab")):
+            if character in header[0]:
+                problems.append(
+                    f"{path}: the header has no comma but {header[0].count(character)} "
+                    f"{name}s: the file seems to be {name}-delimited; export it "
+                    "comma-separated (the loader reads comma-separated CSV only)"
+                )
+                return problems
+    problems.extend(f"{path}: missing required column '{column}'" for column in missing)
+    return problems
+
+
 def check_landing(
-    landing_dir: Path | str, con: duckdb.DuckDBPyConnection | None = None
+    landing_dir: Path | str,
+    con: duckdb.DuckDBPyConnection | None = None,
+    encoding: str | None = None,
 ) -> dict[str, LandingFile]:
     """Check the whole landing contract and return the file of each table present.
 
     An optional table without a file is left out of the result. Every problem is
-    collected before raising, so one run lists them all.
+    collected before raising, so one run lists them all. ``encoding`` is the CSV
+    encoding (default: the ``PORTFOLIO_LANDING_ENCODING`` setting).
 
     Raises:
-        LandingError: with one line per missing file or missing column.
+        LandingError: with one line per missing file, missing column or unusable
+            header (a column named twice, an empty or undecodable header line, a
+            semicolon- or tab-delimited file).
     """
     landing_dir = Path(landing_dir)
     if not landing_dir.is_dir():
         raise LandingError(f"landing folder {landing_dir} does not exist")
+    encoding = encoding or landing_encoding()
     own_connection = con is None
     con = con or duckdb.connect()
     problems: list[str] = []
@@ -171,7 +262,7 @@ def check_landing(
     try:
         for table in LANDING_TABLES:
             try:
-                landing_file = find_landing_file(landing_dir, table)
+                landing_file = find_landing_file(landing_dir, table, encoding)
             except MissingLandingFileError as error:
                 if table not in OPTIONAL_TABLES:
                     problems.append(str(error))
@@ -180,18 +271,16 @@ def check_landing(
                 problems.append(str(error))
                 continue
             try:
-                present = {c.strip().lower() for c in file_columns(landing_file)}
+                header = file_columns(landing_file)
             except LandingError as error:
                 problems.append(str(error))
                 continue
             except (duckdb.Error, OSError, UnicodeDecodeError) as error:
                 problems.append(f"cannot read the file of table '{table}': {error}")
                 continue
-            missing = [c for c in required_columns(table) if c not in present]
-            problems.extend(
-                f"{landing_file.path}: missing required column '{column}'" for column in missing
-            )
-            if not missing:
+            found = header_problems(landing_file, header)
+            problems.extend(found)
+            if not found:
                 files[table] = landing_file
     finally:
         if own_connection:
@@ -201,17 +290,19 @@ def check_landing(
     return files
 
 
-def _select_contract_columns(landing_file: LandingFile, rejects_table: str) -> str:
+def _select_contract_columns(
+    landing_file: LandingFile, rejects_table: str, source: Path | None = None
+) -> str:
     # Map header names case-insensitively, so `Customer_ID` still loads; an
     # optional column the file lacks reads as empty.
-    by_lower = {c.strip().lower(): c for c in file_columns(landing_file)}
+    by_lower = {c.strip().lower(): c for c in reader_columns(file_columns(landing_file))}
     columns = ",\n    ".join(
         f"cast({_quote_identifier(by_lower[c])} as varchar) as {_quote_identifier(c)}"
         if c in by_lower
         else f"cast(null as varchar) as {_quote_identifier(c)}"
         for c in LANDING_TABLES[landing_file.table]
     )
-    return f"select\n    {columns}\nfrom {landing_file.reader_sql(rejects_table)}"
+    return f"select\n    {columns}\nfrom {landing_file.reader_sql(rejects_table, source)}"
 
 
 @dataclass(frozen=True)
@@ -261,6 +352,8 @@ class TableLoad:
     file_format: str
     rows_loaded: int
     malformed_lines: int
+    #: For a CSV file, the encoding it was read in and what that took.
+    encoding_note: str | None = None
 
     @property
     def is_present(self) -> bool:
@@ -268,9 +361,10 @@ class TableLoad:
 
     @property
     def note(self) -> str | None:
-        """For an absent optional table, what its absence means for the marts."""
+        """For an absent optional table, what its absence means for the marts; for a CSV
+        file, the encoding it was read in."""
         if self.is_present:
-            return None
+            return self.encoding_note
         return f"file absent: read as empty; {OPTIONAL_TABLES[self.table]}"
 
     def describe(self) -> str:
@@ -280,7 +374,11 @@ class TableLoad:
         extra = (
             f", {self.malformed_lines:,} malformed lines set aside" if self.malformed_lines else ""
         )
-        return f"loaded {self.table:<16} {self.rows_loaded:>12,} rows{extra}  from {self.path}"
+        encoding = f"  ({self.encoding_note})" if self.encoding_note else ""
+        return (
+            f"loaded {self.table:<16} {self.rows_loaded:>12,} rows{extra}  from {self.path}"
+            + encoding
+        )
 
 
 #: Columns of ``landing.load_log``; columns added later are added to an older log.
@@ -300,43 +398,67 @@ _LOAD_LOG_COLUMNS = {
 def _load_file(con: duckdb.DuckDBPyConnection, landing_file: LandingFile) -> TableLoad:
     table = landing_file.table
     rejects_table = f"temp_rejects_{table}"
-    select = _select_contract_columns(landing_file, rejects_table)
-    con.execute(f"create or replace table {LANDING_SCHEMA}.{table} as {select}")
+    file_path = str(landing_file.path.resolve())
+    with readable_file(landing_file) as prepared:
+        source = prepared.path if prepared else None
+        select = _select_contract_columns(landing_file, rejects_table, source)
+        con.execute(f"create or replace table {LANDING_SCHEMA}.{table} as {select}")
     (count,) = con.execute(f"select count(*) from {LANDING_SCHEMA}.{table}").fetchone()
-    malformed = 0
-    if landing_file.file_format == "csv":
-        # One record can raise several errors (an unterminated quote and
-        # then too many columns): keep one row per rejected record.
-        con.execute(
-            f"""
-            insert into {LANDING_SCHEMA}.reader_rejects
-            select
-                ? as table_name,
-                ? as file_path,
-                line,
-                string_agg(distinct cast(error_type as varchar), '; ') as error_type,
-                string_agg(distinct error_message, '; ') as error_message,
-                min(csv_line) as csv_line
-            from {rejects_table}
-            group by line
-            """,
-            [table, str(landing_file.path.resolve())],
+    if prepared is None:
+        return TableLoad(table, landing_file.path.resolve(), landing_file.file_format, count, 0)
+    # One record can raise several errors (an unterminated quote and
+    # then too many columns): keep one row per rejected record.
+    con.execute(
+        f"""
+        insert into {LANDING_SCHEMA}.reader_rejects
+        select
+            ? as table_name,
+            ? as file_path,
+            line,
+            string_agg(distinct cast(error_type as varchar), '; ') as error_type,
+            string_agg(distinct error_message, '; ') as error_message,
+            min(csv_line) as csv_line
+        from {rejects_table}
+        group by line
+        """,
+        [table, file_path],
+    )
+    (malformed,) = con.execute(f"select count(distinct line) from {rejects_table}").fetchone()
+    # Records of a declared-UTF-8 file that are not UTF-8 were set aside before DuckDB read it.
+    if prepared.undecodable:
+        con.executemany(
+            f"insert into {LANDING_SCHEMA}.reader_rejects values (?, ?, ?, ?, ?, ?)",
+            [
+                [table, file_path, record.line, "UNDECODABLE", record.reason, record.text]
+                for record in prepared.undecodable
+            ],
         )
-        (malformed,) = con.execute(f"select count(distinct line) from {rejects_table}").fetchone()
-    return TableLoad(table, landing_file.path.resolve(), landing_file.file_format, count, malformed)
+    return TableLoad(
+        table,
+        landing_file.path.resolve(),
+        landing_file.file_format,
+        count,
+        malformed + len(prepared.undecodable),
+        prepared.note(),
+    )
 
 
 def load_landing(
-    con: duckdb.DuckDBPyConnection, landing_dir: Path | str, progress: bool = False
+    con: duckdb.DuckDBPyConnection,
+    landing_dir: Path | str,
+    progress: bool = False,
+    encoding: str | None = None,
 ) -> list[TableLoad]:
     """Check the contract, then (re)load every landing table into ``landing``.
+
+    ``encoding`` is the CSV encoding (default: the ``PORTFOLIO_LANDING_ENCODING`` setting).
 
     Malformed CSV lines do not stop the load: they are kept, one row per
     rejected record, in ``landing.reader_rejects``. An absent optional table
     becomes an empty table. Returns what was done with each table, in
     contract order.
     """
-    files = check_landing(landing_dir, con)
+    files = check_landing(landing_dir, con, encoding)
     landing_fingerprint = fingerprint(landing_file_states(landing_dir))
     loaded_at = datetime.now(UTC).replace(tzinfo=None)
     con.execute(f"create schema if not exists {LANDING_SCHEMA}")
@@ -393,13 +515,13 @@ def landing_data_months(landing_dir: Path | str, cut_off: date | None = None) ->
         LandingError: the folder has no readable invoice_lines file.
     """
     landing_file = find_landing_file(landing_dir, "invoice_lines")
-    by_lower = {c.strip().lower(): c for c in landing_file.header()}
+    by_lower = {c.strip().lower(): c for c in reader_columns(landing_file.header())}
     column = by_lower.get("invoice_date")
     if column is None:
         raise LandingError(f"{landing_file.path}: missing required column 'invoice_date'")
     quoted = '"' + column.replace('"', '""') + '"'
     # Malformed lines are set aside as the loader does (reader_rejects), not fatal.
-    reader = landing_file.reader_sql("temp_rejects_months")
-    relation = f"(select {quoted} as invoice_date from {reader})"
-    with duckdb.connect() as con:
+    with readable_file(landing_file) as prepared, duckdb.connect() as con:
+        reader = landing_file.reader_sql("temp_rejects_months", prepared and prepared.path)
+        relation = f"(select {quoted} as invoice_date from {reader})"
         return data_months(con, relation, cut_off)
