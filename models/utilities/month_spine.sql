@@ -1,6 +1,9 @@
 -- The reporting months: every calendar month from the first to the last
 -- month in which revenue was invoiced, or to the var cut_off_month when that
--- is earlier. Each is an as_of_month of the marts.
+-- is earlier. Each is an as_of_month of the marts. Only accepted lines
+-- count: a date outside its plausible window, or infinity, is rejected
+-- (date_out_of_range, macro plausible_date_window), so every date here is
+-- finite and plausible.
 {%- set cut_off_month = month_var('cut_off_month') %}
 with
 
