@@ -49,7 +49,7 @@ TEST_DIR := $(CURDIR)/target/make-test
 FAST_DIR := $(CURDIR)/target/make-test-fast
 
 .PHONY: help setup demo-data load build month run summary test test-fast lint lint-sql lint-python \
-	dbt-test dbt-unit-test pytest unit-test format docs clean dev validate
+	dbt-test dbt-unit-test pytest unit-test format docs clean dev validate clean-runs
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) \
@@ -86,6 +86,9 @@ build: $(DAGSTER_READY) ## Full build of every month of the exports into $PORTFO
 
 month: $(DAGSTER_READY) ## One month-end run: MONTH=YYYY-MM, default the latest closed month in the data
 	$(PY) -m orchestration.commands.run $(if $(MONTH),--month $(MONTH))
+
+clean-runs: setup $(DAGSTER_HOME)/dagster.yaml ## Remove the candidates of dead or failed runs; mark dead runs failed
+	$(PY) -m orchestration.commands.run --clean-only
 
 dev: $(DAGSTER_READY) ## Dagster UI and daemon (schedule, sensor, backfills) on localhost:3000
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(DAGSTER) dev

@@ -13,6 +13,13 @@ Command line::
     python -m orchestration.commands.run --from 2026-01 --to 2026-03
     python -m orchestration.commands.run --all-months --full-refresh     # make build
     python -m orchestration.commands.run --select group:landing   # landing tables only (make load)
+    python -m orchestration.commands.run --clean-only   # dead runs' leftovers (make clean-runs)
+
+Before a run starts it clears what earlier runs left behind and prints one line per run
+cleaned: the candidate of a run whose process died (killed, or the machine restarted) is
+removed and its Dagster run, which never reported an end, is marked failed; candidates of runs
+that failed are removed too. Candidates of live runs are never touched. ``--clean-only`` does
+only that.
 
 Months must be months of the exports (first to last invoice month, or the cut-off month
 ``PORTFOLIO_CUT_OFF_MONTH``); anything else is refused in one line before a run starts.
@@ -230,6 +237,15 @@ def _follow(
             return
 
 
+def clean_up(instance: DagsterInstance) -> list[str]:
+    """Clear what dead or failed runs left next to the served warehouse; one line per run."""
+    from orchestration.defs.resources import WarehouseResource, clean_up_runs
+
+    resource = WarehouseResource()
+    cleaned = clean_up_runs(instance, resource.served, resource.dbt_targets)
+    return [cleaned_run.line for cleaned_run in cleaned]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m orchestration.commands.run",
@@ -250,10 +266,23 @@ def main(argv: list[str] | None = None) -> int:
         help="assets to run, in the UI's selection syntax, e.g. 'group:landing' or "
         "'key:\"marts/*\"+'; the publish step is always added (default: '*', every asset)",
     )
+    parser.add_argument(
+        "--clean-only",
+        action="store_true",
+        help="only clear what dead or failed runs left (candidates; dead runs marked failed)",
+    )
     args = parser.parse_args(argv)
     if not os.environ.get("DAGSTER_HOME"):
         print("error: set DAGSTER_HOME (the Makefile sets .dagster_home)", file=sys.stderr)
         return 2
+    if args.clean_only:
+        served = settings.served_warehouse()
+        lines = clean_up(DagsterInstance.get())
+        for line in lines:
+            print(f"==> {line}")
+        if not lines:
+            print(f"==> nothing to clean up next to {served}")
+        return 0
     try:
         landing = settings.landing_dir()
         present = check_landing(landing)
@@ -298,6 +327,12 @@ def main(argv: list[str] | None = None) -> int:
 
     invocation = uuid.uuid4().hex
     instance = DagsterInstance.get()
+    try:
+        for line in clean_up(instance):
+            print(f"    {line}")
+    except OSError as error:  # clearing old runs must not stop this one
+        print(f"    warning: could not clean up earlier runs: {error}")
+    sys.stdout.flush()
     sync_month_partitions(instance, data.keys())
     tags = {
         INVOCATION_TAG: invocation,

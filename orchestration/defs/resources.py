@@ -26,6 +26,7 @@ import uuid
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,14 +36,15 @@ from dagster import (
     AssetKey,
     BetaWarning,
     ConfigurableResource,
+    DagsterInstance,
+    DagsterRun,
+    DagsterRunStatus,
     OpExecutionContext,
 )
-from dagster_dbt import DbtCliResource
 from pydantic import Field
 
 from orchestration import settings
 from orchestration.defs.partitions import MONTHLY_PARTITIONS, SINGLE_RUN
-from orchestration.defs.project import DBT_PROJECT
 from orchestration.warehouse import publish as warehouse
 from orchestration.warehouse.connection import connect_warehouse
 
@@ -50,8 +52,9 @@ from orchestration.warehouse.connection import connect_warehouse
 #: at run granularity: the run queue starts one writing run at a time.
 WRITER_POOL = "duckdb_writer"
 
-#: A candidate (or dbt target folder) untouched this long belongs to a run that was killed
-#: with its process and never reported an end; the next run removes it.
+#: A dbt target folder, or a candidate without an owner lock (made by an older version),
+#: untouched this long belongs to a run that was killed with its process; the next run removes
+#: it. A candidate with an owner lock goes as soon as its owner process is dead.
 ABANDONED_AFTER_SECONDS = 24 * 3600
 
 #: Keyword arguments for an asset that writes into the candidate (see the module docstring).
@@ -116,9 +119,9 @@ class WarehouseResource(ConfigurableResource):
     def candidate(self, context: Context) -> Path:
         """This run's candidate file, prepared on first use in the run.
 
-        The first step of a run to ask also removes what ended runs left behind: the
-        candidates and dbt targets of failed runs, and of killed runs after a day without a
-        change (a killed process never reports its run's end).
+        The first step of a run to ask also clears what ended runs left behind
+        (:func:`clean_up_runs`): the candidates and dbt targets of failed runs, and those of
+        runs whose process died (killed, or the machine restarted), which are marked failed.
         """
         run_id = context.run.run_id
         path = warehouse.candidate_path(self.served, run_id)
@@ -167,24 +170,127 @@ class WarehouseResource(ConfigurableResource):
                 target.parent.rmdir()
 
     def _sweep(self, context: Context) -> None:
-        def is_finished(run_id: str) -> bool:
-            if run_id == context.run.run_id:
-                return False
-            run = context.instance.get_run_by_id(run_id)
-            return run is not None and run.is_finished
+        for cleaned in clean_up_runs(
+            context.instance,
+            self.served,
+            self.dbt_targets,
+            current_run_id=context.run.run_id,
+            by=f"run {context.run.run_id[:8]}",
+        ):
+            if cleaned.owner_died:
+                context.log.warning(cleaned.line)
+            else:
+                context.log.info(cleaned.line)
 
-        removed = warehouse.sweep_candidates(
-            self.served, is_finished, abandoned_after=ABANDONED_AFTER_SECONDS
+
+@dataclass(frozen=True)
+class CleanedRun:
+    """A run whose leftovers :func:`clean_up_runs` removed."""
+
+    run_id: str
+    #: Bytes of the candidate removed.
+    size: int
+    #: Its process died before the run ended (else the run had ended unpublished).
+    owner_died: bool
+    #: Its Dagster run was marked failed by this clean-up.
+    marked_failed: bool
+    #: The run's status before the clean-up (None: not a run of this Dagster instance).
+    status: DagsterRunStatus | None
+
+    @property
+    def line(self) -> str:
+        """One line for a terminal or a run log."""
+        size = human_size(self.size)
+        if not self.owner_died:
+            ended = f"it had ended ({self.status.value})" if self.status else "it had ended"
+            return (
+                f"cleaned up run {self.run_id[:8]}: {ended} unpublished; candidate removed ({size})"
+            )
+        line = f"cleaned up run {self.run_id[:8]}: its process died; candidate removed ({size})"
+        if self.marked_failed:
+            return line + ", run marked failed"
+        return line + ("" if self.status else " (not a run of this Dagster instance)")
+
+
+def human_size(size: int) -> str:
+    """``19 MB``, ``3.2 GB``, ``12 kB``: decimal units, as ``ls -lh --si``."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if size >= scale:
+            value = size / scale
+            return f"{value:.1f} {unit}" if value < 10 and unit == "GB" else f"{value:.0f} {unit}"
+    return f"{size} B"
+
+
+def clean_up_runs(
+    instance: DagsterInstance,
+    served: Path,
+    dbt_targets: Path | None = None,
+    *,
+    current_run_id: str | None = None,
+    by: str = "python -m orchestration.commands.run",
+) -> list[CleanedRun]:
+    """Remove what ended or dead runs left next to ``served``; mark the dead runs failed.
+
+    A candidate whose owner process is dead (nobody holds its ``owner.lock``:
+    orchestration/warehouse/publish.py) is removed at once; when its Dagster run had not ended
+    (STARTED, STARTING, ...: the process was killed or the machine restarted, so the run never
+    reported an end) the run is reported failed, with a message saying why, before the
+    candidate goes. Candidates of live processes are never touched, nor the served file.
+    Candidates of runs that ended unpublished go too, and their dbt target folders under
+    ``dbt_targets``. ``current_run_id`` is the calling run (kept); ``by`` names the caller in
+    the failure message.
+    """
+
+    def run_of(run_id: str) -> DagsterRun | None:
+        return None if run_id == current_run_id else instance.get_run_by_id(run_id)
+
+    def is_finished(run_id: str) -> bool:
+        run = run_of(run_id)
+        return run is not None and run.is_finished
+
+    statuses: dict[str, DagsterRunStatus] = {}
+    marked: set[str] = set()
+
+    def owner_died(run_id: str, size: int) -> None:
+        run = run_of(run_id)
+        if run is None:
+            return
+        statuses[run_id] = run.status
+        candidate = warehouse.candidate_path(served, run_id).parent
+        instance.report_run_failed(
+            run,
+            message=f"The process of this run died (killed, or the machine restarted) before "
+            f"the run ended, so it never reported an end. Marked failed by {by}, which removed "
+            f"its candidate {candidate} ({human_size(size)}); the served warehouse {served} "
+            "was not changed by this run.",
         )
-        for run_id in removed:
-            context.log.info(f"removed the candidate of run {run_id}, which ended unpublished")
-        if self.dbt_targets.is_dir():
-            for folder in self.dbt_targets.iterdir():
-                if folder.is_dir() and (
-                    is_finished(folder.name)
-                    or warehouse.idle_seconds(folder) > ABANDONED_AFTER_SECONDS
-                ):
-                    shutil.rmtree(folder, ignore_errors=True)
+        marked.add(run_id)
+
+    removed = warehouse.sweep_candidates(
+        served, is_finished, abandoned_after=ABANDONED_AFTER_SECONDS, on_owner_died=owner_died
+    )
+    cleaned = []
+    for candidate in removed:
+        status = statuses.get(candidate.run_id)
+        if status is None:
+            run = run_of(candidate.run_id)
+            status = run.status if run is not None else None
+        cleaned.append(
+            CleanedRun(
+                candidate.run_id,
+                candidate.size,
+                candidate.owner_died,
+                candidate.run_id in marked,
+                status,
+            )
+        )
+    if dbt_targets is not None and dbt_targets.is_dir():
+        for folder in dbt_targets.iterdir():
+            if folder.is_dir() and (
+                is_finished(folder.name) or warehouse.idle_seconds(folder) > ABANDONED_AFTER_SECONDS
+            ):
+                shutil.rmtree(folder, ignore_errors=True)
+    return cleaned
 
 
 def dbt_executable() -> str:
@@ -195,6 +301,12 @@ def dbt_executable() -> str:
 
 def build_resources() -> dict[str, Any]:
     """The resources of the code location."""
+    # Imported here: loading the project prepares the dbt manifest (a parse when it is stale)
+    # and dagster_dbt takes seconds to import; `make clean-runs` needs neither.
+    from dagster_dbt import DbtCliResource
+
+    from orchestration.defs.project import DBT_PROJECT
+
     return {
         "dbt": DbtCliResource(project_dir=DBT_PROJECT, dbt_executable=dbt_executable()),
         "warehouse": WarehouseResource(),

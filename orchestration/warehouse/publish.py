@@ -19,6 +19,7 @@ Files, for a served ``warehouse/portfolio.duckdb``::
     warehouse/portfolio.duckdb.wap/publish.lock    held while a candidate is swapped in
     warehouse/portfolio.duckdb.wap/<run_id>/portfolio.duckdb   the run's candidate
     warehouse/portfolio.duckdb.wap/<run_id>/base.json          what it was copied from
+    warehouse/portfolio.duckdb.wap/<run_id>/owner.lock         locked by the run's process
 
 The candidate keeps the served file's *name*: DuckDB names a file's catalog after it, and
 dbt-duckdb's views refer to that catalog (``portfolio.staging.stg_...``), so a candidate with
@@ -30,6 +31,15 @@ Two runs that both started from the same served file must not both publish (the 
 drop the first one's months): :func:`publish_candidate` refuses a candidate whose origin is no
 longer the served file (:class:`PublishConflictError`). The swap itself happens under an
 exclusive lock file.
+
+Liveness: the process that prepares a candidate holds an exclusive :func:`fcntl.flock` on the
+folder's ``owner.lock`` for the rest of its life (:func:`claim_candidate`). The kernel drops
+that lock when the process ends, however it ends (SIGKILL, out of memory, a machine restart),
+so a lock that another process *can* take means the candidate's owner is dead:
+:func:`sweep_candidates` removes such a candidate at once instead of waiting for it to age. The
+folder only appears (renamed from a ``.claim-*`` staging folder) once its lock is held, so a
+half-created candidate never looks dead. This relies on the run's steps executing in the
+process that claimed the candidate (the code location's ``in_process_executor``).
 """
 
 from __future__ import annotations
@@ -40,6 +50,8 @@ import json
 import os
 import re
 import shutil
+import socket
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -60,6 +72,14 @@ COUNTED_SCHEMAS = ("marts", "scoring")
 _RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 _BASE_FILE = "base.json"
 _LOCK_FILE = "publish.lock"
+_OWNER_FILE = "owner.lock"
+_CLAIM_PREFIX = ".claim-"
+#: A staging folder of :func:`claim_candidate` left by a process killed mid-claim is removed
+#: after this many seconds without a change (it holds an empty lock file at most).
+_CLAIM_GRACE_SECONDS = 600.0
+
+#: Candidate folders whose ``owner.lock`` this process holds, with the lock's descriptor.
+_held: dict[Path, int] = {}
 
 
 class PublishConflictError(RuntimeError):
@@ -146,6 +166,112 @@ def is_prepared(candidate: Path) -> bool:
     return (candidate.parent / _BASE_FILE).exists()
 
 
+def _try_lock(fd: int) -> bool:
+    """Take an exclusive flock on ``fd`` without waiting; False when another holder has it."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as error:
+        if error.errno in (errno.EAGAIN, errno.EACCES):
+            return False
+        raise
+    return True
+
+
+def _owner_note(run_id: str) -> bytes:
+    started = datetime.now(UTC).isoformat(timespec="seconds")
+    return f"run {run_id} pid {os.getpid()} host {socket.gethostname()} since {started}\n".encode()
+
+
+def claim_candidate(served: Path, run_id: str) -> Path:
+    """Create run ``run_id``'s candidate folder, owned by this process until it ends.
+
+    The folder's ``owner.lock`` stays locked (:func:`fcntl.flock`) by this process until
+    :func:`publish_candidate`, :func:`discard_candidate` or :func:`release_candidate`, or until
+    the process ends: the kernel releases it then, even on SIGKILL. The folder is assembled
+    under a staging name and renamed into place with its lock already held. Idempotent within
+    a process. Returns the folder.
+
+    Raises:
+        CandidateError: another live process owns this run's candidate.
+    """
+    folder = candidate_path(served, run_id).parent
+    if folder in _held:
+        return folder
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    if not folder.exists():
+        staging = Path(tempfile.mkdtemp(prefix=_CLAIM_PREFIX, dir=folder.parent))
+        fd = os.open(staging / _OWNER_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+        fcntl.flock(fd, fcntl.LOCK_EX)  # nobody else knows the staging folder: immediate
+        os.write(fd, _owner_note(run_id))
+        try:
+            os.rename(staging, folder)
+        except OSError:  # the folder appeared meanwhile: claim it below
+            os.close(fd)
+            shutil.rmtree(staging, ignore_errors=True)
+        else:
+            _held[folder] = fd
+            return folder
+    # An existing folder (made by a version without owner locks, or by a dead process).
+    fd = os.open(folder / _OWNER_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    if not _try_lock(fd):
+        os.close(fd)
+        raise CandidateError(f"the candidate of run {run_id} is owned by another live process")
+    os.ftruncate(fd, 0)
+    os.write(fd, _owner_note(run_id))
+    _held[folder] = fd
+    return folder
+
+
+def release_candidate(served: Path, run_id: str) -> None:
+    """Give up this process's ownership of run ``run_id``'s candidate (if it holds it)."""
+    fd = _held.pop(candidate_path(served, run_id).parent, None)
+    if fd is not None:
+        os.close(fd)  # closing the only descriptor releases the flock
+
+
+def candidate_owner(served: Path, run_id: str) -> str:
+    """Whether the process that prepared run ``run_id``'s candidate is alive.
+
+    ``"live"``: this process or another live one holds its ``owner.lock``; ``"dead"``: nobody
+    holds it, so its owner has ended; ``"unknown"``: no lock file (no candidate, or one made
+    before candidates had owners).
+    """
+    folder = candidate_path(served, run_id).parent
+    if folder in _held:
+        return "live"
+    with _dead_owner_lock(folder) as dead:
+        if dead is None:
+            return "unknown"
+        return "dead" if dead else "live"
+
+
+@contextmanager
+def _dead_owner_lock(folder: Path) -> Iterator[bool | None]:
+    """Yield True holding ``folder``'s owner lock when its owner is dead, False when it lives,
+    None when the folder has no owner lock."""
+    try:
+        fd = os.open(folder / _OWNER_FILE, os.O_RDONLY)
+    except (FileNotFoundError, NotADirectoryError):
+        yield None
+        return
+    try:
+        yield _try_lock(fd)
+    finally:
+        os.close(fd)
+
+
+def folder_size(folder: Path) -> int:
+    """Bytes of the files under ``folder`` (0 when it does not exist)."""
+    total = 0
+    for path in folder.rglob("*"):
+        try:
+            if path.is_file():
+                total += path.stat().st_size
+        except FileNotFoundError:
+            continue
+    return total
+
+
 def create_candidate(served: Path, run_id: str) -> Path:
     """Prepare run ``run_id``'s candidate and return its path; idempotent within a run.
 
@@ -154,13 +280,14 @@ def create_candidate(served: Path, run_id: str) -> Path:
     nothing is served yet the candidate does not exist and DuckDB creates it on first connect.
     The served file is only read: a reader holding it open, even read-write, does not block
     the copy. The identity of the copied file is recorded in ``base.json`` for
-    :func:`publish_candidate`.
+    :func:`publish_candidate`. This process owns the candidate from here on
+    (:func:`claim_candidate`); another live process's candidate is refused (CandidateError).
     """
     candidate = candidate_path(served, run_id)
+    claim_candidate(served, run_id)
     base_file = candidate.parent / _BASE_FILE
     if base_file.exists():
         return candidate
-    candidate.parent.mkdir(parents=True, exist_ok=True)
     for leftover in (candidate, _wal(candidate)):
         leftover.unlink(missing_ok=True)
     base: FileIdentity | None = None
@@ -359,11 +486,15 @@ def publish_candidate(candidate: Path, served: Path, *, lock_timeout: float = 60
         os.replace(candidate, served)
         _fsync(served.parent)
     shutil.rmtree(candidate.parent, ignore_errors=True)
+    fd = _held.pop(candidate.parent, None)
+    if fd is not None:
+        os.close(fd)
 
 
 def discard_candidate(served: Path, run_id: str) -> None:
     """Remove run ``run_id``'s candidate folder, if any. The served file is never touched."""
     shutil.rmtree(candidate_path(served, run_id).parent, ignore_errors=True)
+    release_candidate(served, run_id)
 
 
 def candidate_run_ids(served: Path) -> list[str]:
@@ -381,21 +512,76 @@ def idle_seconds(folder: Path) -> float:
     return time.time() - newest
 
 
-def sweep_candidates(
-    served: Path, is_finished: Callable[[str], bool], *, abandoned_after: float | None = None
-) -> list[str]:
-    """Remove the candidates of runs that ended without publishing.
+@dataclass(frozen=True)
+class RemovedCandidate:
+    """A candidate removed by :func:`sweep_candidates`."""
 
-    A run has ended when ``is_finished(run_id)`` is true, or, when ``abandoned_after`` is
-    given, when its folder has not changed for that many seconds (a run killed with its
-    process never reports an end). Used at the start of a run to clear what failed or killed
-    runs left behind. Returns the run ids removed.
+    run_id: str
+    #: Bytes its folder held.
+    size: int
+    #: True: its owner process died before its run ended (the run never reported an end);
+    #: False: its run had ended unpublished (failed, or did not include the publish step).
+    owner_died: bool
+
+
+def sweep_candidates(
+    served: Path,
+    is_finished: Callable[[str], bool],
+    *,
+    abandoned_after: float | None = None,
+    on_owner_died: Callable[[str, int], None] | None = None,
+) -> list[RemovedCandidate]:
+    """Remove the candidates of runs that ended without publishing, or whose process died.
+
+    Never touches the served file, nor a candidate whose owner process is alive. A candidate
+    goes when
+
+    - nobody holds its ``owner.lock``: its owner process has ended. When its run had not ended
+      (``is_finished(run_id)`` false: killed with its process), ``on_owner_died(run_id, size)``
+      is called first, still under the lock, so the caller can record the run as failed;
+    - this process owns it and ``is_finished(run_id)`` (an earlier run executed in this
+      process);
+    - it has no ``owner.lock`` (made before candidates had owners) and ``is_finished(run_id)``,
+      or, when ``abandoned_after`` is given, its folder has not changed for that many seconds.
+
+    Used at the start of a run and by ``python -m orchestration.commands.run --clean-only``.
+    Returns what was removed, in run id order.
     """
     removed = []
     for run_id in candidate_run_ids(served):
         folder = candidate_path(served, run_id).parent
-        abandoned = abandoned_after is not None and idle_seconds(folder) > abandoned_after
-        if abandoned or is_finished(run_id):
-            discard_candidate(served, run_id)
-            removed.append(run_id)
+        if folder in _held:
+            if is_finished(run_id):
+                size = folder_size(folder)
+                discard_candidate(served, run_id)
+                removed.append(RemovedCandidate(run_id, size, owner_died=False))
+            continue
+        with _dead_owner_lock(folder) as dead:
+            if dead is None:  # no owner lock
+                abandoned = abandoned_after is not None and idle_seconds(folder) > abandoned_after
+                if not (abandoned or is_finished(run_id)):
+                    continue
+                owner_died = False
+            elif not dead:
+                continue
+            else:
+                owner_died = not is_finished(run_id)
+            size = folder_size(folder)
+            if owner_died and on_owner_died is not None:
+                on_owner_died(run_id, size)
+            shutil.rmtree(folder, ignore_errors=True)
+        removed.append(RemovedCandidate(run_id, size, owner_died))
+    _sweep_stale_claims(served)
     return removed
+
+
+def _sweep_stale_claims(served: Path) -> None:
+    """Remove staging folders of claims whose process died before renaming them."""
+    folder = wap_dir(served)
+    if not folder.is_dir():
+        return
+    for staging in folder.glob(_CLAIM_PREFIX + "*"):
+        if staging.is_dir() and idle_seconds(staging) > _CLAIM_GRACE_SECONDS:
+            with _dead_owner_lock(staging) as dead:
+                if dead is not False:
+                    shutil.rmtree(staging, ignore_errors=True)

@@ -1,6 +1,8 @@
 """Write-audit-publish helpers (orchestration/warehouse/publish.py) on small DuckDB files."""
 
 import os
+import subprocess
+import sys
 import threading
 import time
 from datetime import date
@@ -11,6 +13,8 @@ import pytest
 
 from orchestration.warehouse import publish as wap
 from orchestration.warehouse.connection import connect_warehouse
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
 
 
 def make_served(path: Path, rows: int) -> Path:
@@ -143,19 +147,123 @@ def test_record_publish_needs_a_built_candidate(tmp_path: Path) -> None:
 
 def test_sweep_removes_only_the_candidates_of_finished_runs(tmp_path: Path) -> None:
     served = make_served(tmp_path / "portfolio.duckdb", 1)
-    for run_id in ("done", "running", "unknown"):
-        wap.create_candidate(served, run_id)
+    for run_id in ("done", "running"):
+        wap.create_candidate(served, run_id)  # owned by this (live) process
     removed = wap.sweep_candidates(served, lambda run_id: run_id == "done")
-    assert removed == ["done"]
-    assert wap.candidate_run_ids(served) == ["running", "unknown"]
-    # A killed run never ends: its candidate goes once it has been idle long enough.
-    old = time.time() - 7200
-    for path in [*wap.wap_dir(served).joinpath("unknown").rglob("*")]:
-        os.utime(path, (old, old))
-    os.utime(wap.wap_dir(served) / "unknown", (old, old))
-    assert wap.sweep_candidates(served, lambda _: False, abandoned_after=3600) == ["unknown"]
+    assert [(r.run_id, r.owner_died) for r in removed] == [("done", False)]
+    assert removed[0].size > 0
     assert wap.candidate_run_ids(served) == ["running"]
+    assert wap.candidate_owner(served, "running") == "live"
+    # A live owner's candidate is kept however long it has been idle.
+    idle = time.time() - 7200
+    os.utime(wap.wap_dir(served) / "running", (idle, idle))
+    assert wap.sweep_candidates(served, lambda _: False, abandoned_after=3600) == []
+    wap.discard_candidate(served, "running")
+    assert wap.candidate_owner(served, "running") == "unknown"
     assert rows(served) == 1
+
+
+def test_a_candidate_without_an_owner_lock_goes_once_its_run_ended_or_it_aged(
+    tmp_path: Path,
+) -> None:
+    # Candidates made before owner locks existed: the old rules.
+    served = make_served(tmp_path / "portfolio.duckdb", 1)
+    for run_id in ("ended", "recent", "old"):
+        folder = wap.wap_dir(served) / run_id
+        folder.mkdir(parents=True)
+        (folder / served.name).write_bytes(b"x" * 10)
+    old = time.time() - 7200
+    for path in (wap.wap_dir(served) / "old", wap.wap_dir(served) / "old" / served.name):
+        os.utime(path, (old, old))
+    assert wap.candidate_owner(served, "old") == "unknown"
+    removed = wap.sweep_candidates(served, lambda run_id: run_id == "ended", abandoned_after=3600)
+    assert [(r.run_id, r.size, r.owner_died) for r in removed] == [
+        ("ended", 10, False),
+        ("old", 10, False),
+    ]
+    assert wap.candidate_run_ids(served) == ["recent"]
+
+
+# Prepares a candidate like a run's first step (taking its owner lock), says so, then waits
+# for stdin to close: a run process that the test can kill.
+HOLDER = """
+import sys
+from pathlib import Path
+from orchestration.warehouse import publish as wap
+wap.create_candidate(Path(sys.argv[1]), sys.argv[2])
+print("ready", flush=True)
+sys.stdin.read()
+"""
+
+
+def hold_candidate(served: Path, run_id: str) -> subprocess.Popen:
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(served), run_id],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=PROJECT_DIR,
+    )
+    assert holder.stdout.readline().strip() == "ready"
+    return holder
+
+
+def test_a_candidate_goes_as_soon_as_its_owner_process_is_killed(tmp_path: Path) -> None:
+    served = make_served(tmp_path / "portfolio.duckdb", 5)
+    served_bytes = served.read_bytes()
+    live = hold_candidate(served, "live")
+    killed = hold_candidate(served, "killed")
+    try:
+        died: list[tuple[str, int]] = []
+
+        def on_owner_died(run_id: str, size: int) -> None:
+            died.append((run_id, size))
+
+        # Both owners alive: nothing is removed, whatever the run status says.
+        assert wap.candidate_owner(served, "killed") == "live"
+        assert wap.sweep_candidates(served, lambda _: True, on_owner_died=on_owner_died) == []
+        # Another process cannot take over a live run's candidate.
+        with pytest.raises(wap.CandidateError, match="another live process"):
+            wap.create_candidate(served, "live")
+
+        killed.kill()  # SIGKILL: no clean-up code runs in the owner
+        killed.wait()
+        assert wap.candidate_owner(served, "killed") == "dead"
+        size = wap.folder_size(wap.wap_dir(served) / "killed")
+        assert size > len(served_bytes)
+        removed = wap.sweep_candidates(served, lambda _: False, on_owner_died=on_owner_died)
+        assert removed == [wap.RemovedCandidate("killed", size, owner_died=True)]
+        assert died == [("killed", size)]
+        assert wap.candidate_run_ids(served) == ["live"]
+        assert wap.candidate_owner(served, "live") == "live"
+    finally:
+        for holder in (live, killed):
+            holder.kill()
+            holder.wait()
+    assert served.read_bytes() == served_bytes  # the served file is never touched
+    # A dead owner whose run had ended: removed, not reported as died.
+    removed = wap.sweep_candidates(served, lambda _: True, on_owner_died=on_owner_died)
+    assert [(r.run_id, r.owner_died) for r in removed] == [("live", False)]
+    assert died == [("killed", size)]
+
+
+def test_publish_and_discard_release_the_owner_lock(tmp_path: Path) -> None:
+    served = make_served(tmp_path / "portfolio.duckdb", 1)
+    candidate = wap.create_candidate(served, "r1")
+    wap.create_candidate(served, "r2")
+    assert not list(wap.wap_dir(served).glob(".claim-*"))  # staged, then renamed into place
+    assert (candidate.parent / "owner.lock").read_text().startswith(f"run r1 pid {os.getpid()} ")
+    wap.publish_candidate(candidate, served)
+    wap.discard_candidate(served, "r2")
+    assert candidate.parent not in wap._held
+    assert wap.wap_dir(served) / "r2" not in wap._held
+    # A stale staging folder of a claim killed halfway goes after the grace period.
+    staging = wap.wap_dir(served) / ".claim-dead"
+    staging.mkdir()
+    old = time.time() - 7200
+    os.utime(staging, (old, old))
+    assert wap.sweep_candidates(served, lambda _: False) == []
+    assert not staging.exists()
 
 
 def test_file_lock_excludes_a_second_holder(tmp_path: Path) -> None:
