@@ -89,7 +89,7 @@ rejected as (
     {%- endfor %}
     select
         table_name as source_table,
-        'malformed_csv_line' as outcome,
+        {{ reader_reject_reason('error_type') }} as outcome,
         count(*) as row_count,
         cast(null as decimal(18, 4)) as amount,
         cast(null as varchar) as note,

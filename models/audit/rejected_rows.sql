@@ -57,7 +57,7 @@ rejected_by_checks as (
 rejected_by_reader as (
     select
         table_name as source_table,
-        'malformed_csv_line' as reason,
+        {{ reader_reject_reason('error_type') }} as reason,
         error_type || ': ' || error_message as detail,
         csv_line as record,
         cast(null as decimal(18, 4)) as amount,

@@ -47,11 +47,12 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date
 from pathlib import Path
 
 import duckdb
 
+from orchestration import settings
 from orchestration.landing.contract import (
     FILE_FORMATS,
     LANDING_SCHEMA,
@@ -460,7 +461,8 @@ def load_landing(
     """
     files = check_landing(landing_dir, con, encoding)
     landing_fingerprint = fingerprint(landing_file_states(landing_dir))
-    loaded_at = datetime.now(UTC).replace(tzinfo=None)
+    # The injected clock (PORTFOLIO_CLOCK): the export date the plausible-date window reads.
+    loaded_at = settings.now().astimezone(UTC).replace(tzinfo=None)
     con.execute(f"create schema if not exists {LANDING_SCHEMA}")
     columns = ", ".join(f"{name} {sql_type}" for name, sql_type in _LOAD_LOG_COLUMNS.items())
     con.execute(f"create table if not exists {LANDING_SCHEMA}.load_log ({columns})")

@@ -75,7 +75,7 @@ rejected as (
         count(*) as rows_rejected,
         sum(amount) as amount_rejected
     from {{ ref('rejected_rows') }}
-    where reason != 'malformed_csv_line'
+    where reason not in ('malformed_csv_line', 'undecodable_line')
     group by 1
 ),
 

@@ -82,3 +82,50 @@ def test_nothing_is_rejected_and_the_log_names_the_encoding(warehouse: Path) -> 
         warehouse,
         "select note from landing.load_log where table_name = 'customers'",
     ) == [("encoding cp1252 (detected: not UTF-8 from line 2), transcoded to UTF-8",)]
+
+
+@pytest.fixture(scope="module")
+def declared_utf8_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """UTF-8 declared; the second invoice line carries a Windows-1252 byte (0xFC)."""
+    root = tmp_path_factory.mktemp("declared_utf8")
+    landing = root / "landing"
+    landing.mkdir()
+    write_table(landing, "customers", [{"customer_id": "C1", "customer_name": "Plain"}])
+    write_table(landing, "offerings", [MANAGED_SERVICES_OFFERING])
+    write_table(
+        landing,
+        "invoice_lines",
+        [invoice(1, "C1", "400.00"), invoice(2, "C1", "250.50"), invoice(3, "C1", "99.75")],
+    )
+    invoices = landing / "invoice_lines.csv"
+    lines = invoices.read_bytes().split(b"\n")
+    lines[2] = lines[2].replace(b"L2", b"L\xfc2", 1)  # line 3 of the file: header, L1, L2
+    invoices.write_bytes(b"\n".join(lines))
+    warehouse = root / "portfolio.duckdb"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PORTFOLIO_LANDING_ENCODING", "utf-8")
+        build_warehouse(
+            landing,
+            warehouse,
+            select="+customer_concentration +rejected_rows +data_quality_summary",
+        )
+    return warehouse
+
+
+def test_an_undecodable_line_is_set_aside_by_line_number(declared_utf8_warehouse: Path) -> None:
+    rejected = query(
+        declared_utf8_warehouse,
+        "select source_table, reason, line_number from audit.rejected_rows",
+    )
+    assert rejected == [("invoice_lines", "undecodable_line", 3)]
+    outcomes = query(
+        declared_utf8_warehouse,
+        "select outcome, row_count from audit.data_quality_summary"
+        " where source_table = 'invoice_lines' and outcome != 'accepted' order by outcome",
+    )
+    assert outcomes == [("undecodable_line", 1)]
+    # Only that line is gone: 400.00 + 99.75.
+    assert query(
+        declared_utf8_warehouse,
+        "select revenue_ttm from marts.customer_concentration where as_of_month = '2025-01-01'",
+    ) == [(499.75,)]
