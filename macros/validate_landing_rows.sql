@@ -63,7 +63,7 @@
 {%- do checks.append({
     'condition': 'copy_number > 1',
     'reason': 'duplicate_row',
-    'detail': "'extra copy of an identical row'",
+    'detail': "'extra copy of a row equal but for whitespace or case'",
 }) -%}
 {%- for column in columns if column.get('required') -%}
     {%- do checks.append({
@@ -115,6 +115,21 @@
     {%- do checks.append(check) -%}
 {%- endfor -%}
 {%- for reference in references -%}
+    {%- set parent = reference.model | replace('base_landing__', '') -%}
+    {#- The parent row exists but was rejected: say so, with its reason,
+        rather than calling the reference unknown. -#}
+    {%- do checks.append({
+        'condition': 'copies_counted.' ~ reference.column
+            ~ ' is not null and accepted_' ~ loop.index
+            ~ '.referenced_key is null and rejected_' ~ loop.index
+            ~ '.rejection_reason is not null',
+        'reason': 'parent_rejected',
+        'detail': "'" ~ reference.column ~ " ' || " ~ reference.column
+            ~ " || ': its " ~ parent ~ " row was rejected ('"
+            ~ " || rejected_" ~ loop.index ~ ".rejection_reason || ')'",
+        'root_cause': "'" ~ parent ~ ": ' || rejected_" ~ loop.index
+            ~ ".rejection_reason",
+    }) -%}
     {%- do checks.append({
         'condition': 'copies_counted.' ~ reference.column
             ~ ' is not null and accepted_' ~ loop.index
@@ -153,16 +168,27 @@ export_date as (
     from {{ source('landing', 'load_log') }}
 ),
 
--- Identical rows collapse to one; rows sharing a key with different values
--- are all rejected, because nobody can tell which one is right.
+-- Rows equal but for whitespace, the case of non-key text or the spelling
+-- of a typed value (normalized_record) collapse to one; rows sharing a key
+-- with different values are all rejected, because nobody can tell which one
+-- is right.
+normalized as (
+    select
+        *,
+        {{ normalized_record(columns, key) }} as normalized_record
+    from typed
+),
+
 copies_counted as (
     select
         *,
-        min(record) over (partition by {{ key }}__raw)
-        <> max(record) over (partition by {{ key }}__raw)
+        min(normalized_record) over (partition by {{ key }}__raw)
+        <> max(normalized_record) over (partition by {{ key }}__raw)
             as has_conflicting_key,
-        row_number() over (partition by record order by record) as copy_number
-    from typed
+        row_number() over (
+            partition by normalized_record order by record
+        ) as copy_number
+    from normalized
 ),
 
 {% for reference in references %}
@@ -170,6 +196,15 @@ accepted_{{ loop.index }} as (
     select {{ reference.key }} as referenced_key
     from {{ ref(reference.model) }}
     where rejection_reason is null
+),
+
+rejected_{{ loop.index }} as (
+    select
+        {{ reference.key }} as referenced_key,
+        min(rejection_reason) as rejection_reason
+    from {{ ref(reference.model) }}
+    where rejection_reason is not null and {{ reference.key }} is not null
+    group by 1
 ),
 {% endfor %}
 
@@ -185,13 +220,23 @@ checked as (
             {%- for check in checks %}
             when {{ check.condition }} then {{ check.detail }}
             {%- endfor %}
-        end as rejection_detail
+        end as rejection_detail,
+        -- For parent_rejected: the parent table and its rejection reason.
+        case
+            {%- for check in checks %}
+            when {{ check.condition }} then
+                {{ check.get('root_cause', 'cast(null as varchar)') }}
+            {%- endfor %}
+        end as rejection_root_cause
     from copies_counted
     cross join export_date
     {%- for reference in references %}
     left join accepted_{{ loop.index }}
         on copies_counted.{{ reference.column }}
         = accepted_{{ loop.index }}.referenced_key
+    left join rejected_{{ loop.index }}
+        on copies_counted.{{ reference.column }}
+        = rejected_{{ loop.index }}.referenced_key
     {%- endfor %}
 ),
 
@@ -204,7 +249,8 @@ final as (
         {{ amount if amount else 'cast(null as decimal(18, 4))' }} as amount,
         record,
         rejection_reason,
-        rejection_detail
+        rejection_detail,
+        rejection_root_cause
         {%- for column in columns if column.type in ['number', 'integer'] %},
         nullif(abs({{ column.name }}__exact - {{ column.name }}), 0)
             as {{ column.name }}__rounding_difference

@@ -79,7 +79,11 @@ rejected as (
         rejection_reason as outcome,
         count(*) as row_count,
         sum(amount) as amount,
-        cast(null as varchar) as note,
+        -- parent_rejected: the parent rejections that removed these rows.
+        'rejected with their parent rows: ' || string_agg(
+            distinct rejection_root_cause, '; '
+            order by rejection_root_cause
+        ) as note,
         cast(null as varchar) as column_name,
         cast(null as decimal(38, 18)) as rounding_difference
     from base_{{ table }}
@@ -166,6 +170,59 @@ rounded as (
     {%- endif %}
 ),
 
+-- Informational: accepted keys that differ only in case (C00010, c00010).
+-- Keys are case-sensitive, as in the source systems, so they stay different
+-- rows (customers, offerings, ...); the note names up to five such keys.
+keys_differing_in_case as (
+    {%- set in_case = namespace(first=true) %}
+    {%- for table in tables %}
+    {%- for column in landing_contract_columns(table)[:1] %}
+    {% if not in_case.first %}union all{% endif %}
+    {%- set in_case.first = false %}
+    select
+        '{{ table }}' as source_table,
+        'keys_differ_in_case' as outcome,
+        count(*) as row_count,
+        cast(null as decimal(18, 4)) as amount,
+        'accepted {{ column.name }} values equal but for case, kept apart: '
+        || string_agg(
+            case when key_rank <= 5 then {{ column.name }} end,
+            ', ' order by {{ column.name }}
+        ) as note,
+        '{{ column.name }}' as column_name,
+        cast(null as decimal(38, 18)) as rounding_difference
+    from (
+        select
+            {{ column.name }},
+            count(*) over (partition by lower({{ column.name }}))
+                as keys_with_that_case_folding,
+            dense_rank() over (
+                order by lower({{ column.name }}), {{ column.name }}
+            ) as key_rank
+        from (
+            select distinct {{ column.name }}
+            from base_{{ table }}
+            where rejection_reason is null
+        ) as accepted_keys
+    ) as keys_folded
+    where keys_with_that_case_folding > 1
+    having count(*) > 0
+    {%- endfor %}
+    {%- endfor %}
+    {%- if in_case.first %}
+    -- While dbt parses, no contract column is known.
+    select
+        '' as source_table,
+        '' as outcome,
+        0 as row_count,
+        cast(null as decimal(18, 4)) as amount,
+        '' as note,
+        '' as column_name,
+        cast(null as decimal(38, 18)) as rounding_difference
+    where false
+    {%- endif %}
+),
+
 -- Rows read = accepted + rejected rows (each landing row has exactly one of
 -- these outcomes); informational rows break those down and are not added.
 outcomes as (
@@ -190,6 +247,11 @@ outcomes as (
         *,
         true as is_informational
     from rounded
+    union all
+    select
+        *,
+        true as is_informational
+    from keys_differing_in_case
 ),
 
 outcomes_with_rows_read as (
@@ -205,7 +267,9 @@ outcomes_with_totals as (
     select
         source_table,
         outcome,
-        outcome in ('accepted', 'after_cut_off', 'rounded') as is_accepted,
+        outcome in (
+            'accepted', 'after_cut_off', 'rounded', 'keys_differ_in_case'
+        ) as is_accepted,
         is_informational,
         row_count,
         cast(amount as decimal(38, 4)) as amount,

@@ -46,20 +46,22 @@ def write_rows(path: Path, table: str, rows: list[dict[str, str]], raw_lines: li
 
 # (table, reason) → rows expected in audit.rejected_rows.
 EXPECTED_REJECTS = {
-    ("invoice_lines", "unknown_customer"): 2,  # C99999, and a line of a rejected customer
+    ("invoice_lines", "unknown_customer"): 1,  # C99999
+    ("invoice_lines", "parent_rejected"): 1,  # a line of the rejected customer C-BADDATE
     ("invoice_lines", "unknown_offering"): 1,
     ("invoice_lines", "invalid_date"): 1,
     ("invoice_lines", "missing_value"): 1,
     ("invoice_lines", "invalid_number"): 1,
     ("invoice_lines", "invalid_value"): 1,
-    ("invoice_lines", "duplicate_row"): 1,
+    # An exact copy, a copy with whitespace around its key, one with another case of invoice_id.
+    ("invoice_lines", "duplicate_row"): 3,
     ("invoice_lines", "conflicting_key"): 2,
     ("invoice_lines", "malformed_csv_line"): 1,
     ("time_entries", "negative_value"): 2,
     ("time_entries", "malformed_csv_line"): 1,
     ("agreements", "end_before_start"): 1,
     ("agreement_lines", "invalid_value"): 1,
-    ("agreement_lines", "unknown_agreement"): 1,
+    ("agreement_lines", "parent_rejected"): 1,  # a line of the rejected agreement BAD-AGR
     ("churn_events", "invalid_value"): 1,
     ("customers", "invalid_date"): 1,
     ("offerings", "invalid_boolean"): 1,
@@ -92,6 +94,15 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         bad_invoice("TYPE", revenue_type="consulting"),
         bad_invoice("REJCUST", customer_id="C-BADDATE"),
         dict(tables["invoice_lines"][7]),  # exact duplicate of a valid row
+        # Copies but for whitespace around the key and the case of free text: duplicates.
+        {
+            **tables["invoice_lines"][11],
+            "invoice_line_id": f" {tables['invoice_lines'][11]['invoice_line_id']}  ",
+        },
+        {
+            **tables["invoice_lines"][12],
+            "invoice_id": tables["invoice_lines"][12]["invoice_id"].swapcase(),
+        },
         {**tables["invoice_lines"][9], "extended_price": "999999.00"},  # same key, other values
     ]
     # The conflicting key rejects the original row too.
@@ -133,6 +144,10 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     broken["customers"].append(
         {**tables["customers"][0], "customer_id": "C-BADDATE", "created_date": "yesterday"}
     )
+    # A key equal to another but for case: accepted in both builds, reported in the panel.
+    twin = {**tables["customers"][2], "customer_id": tables["customers"][2]["customer_id"].lower()}
+    broken["customers"].append(twin)
+    clean["customers"].append(twin)
     broken["offerings"].append(
         {**tables["offerings"][0], "offering_id": "OFF-BAD", "is_full_package_component": "maybe"}
     )
@@ -168,6 +183,51 @@ def test_rejected_rows_keep_the_raw_record(builds: dict[str, Path]) -> None:
     malformed = [v for k, v in records.items() if k.startswith("malformed_csv_line")]
     assert any("an extra field" in v for v in malformed)
     assert any('"TECH-001' in v for v in malformed)
+
+
+def test_rows_of_a_rejected_parent_name_the_parent_and_its_reason(
+    builds: dict[str, Path],
+) -> None:
+    details = query(
+        builds["broken"],
+        "select source_table, detail from audit.rejected_rows"
+        " where reason = 'parent_rejected' order by 1",
+    )
+    assert details == [
+        (
+            "agreement_lines",
+            "agreement_id BAD-AGR: its agreements row was rejected (end_before_start)",
+        ),
+        ("invoice_lines", "customer_id C-BADDATE: its customers row was rejected (invalid_date)"),
+    ]
+    notes = query(
+        builds["broken"],
+        "select source_table, note from audit.data_quality_summary"
+        " where outcome = 'parent_rejected' order by 1",
+    )
+    assert notes == [
+        ("agreement_lines", "rejected with their parent rows: agreements: end_before_start"),
+        ("invoice_lines", "rejected with their parent rows: customers: invalid_date"),
+    ]
+
+
+def test_keys_equal_but_for_case_are_kept_apart_and_reported(builds: dict[str, Path]) -> None:
+    landing = builds["broken"].parent / "landing"
+    key = read_rows(landing / "customers.csv")[2]["customer_id"]
+    assert key != key.lower()
+    rows = query(
+        builds["broken"],
+        "select row_count, note, column_name, is_informational from audit.data_quality_summary"
+        " where outcome = 'keys_differ_in_case'",
+    )
+    assert rows == [
+        (
+            2,
+            f"accepted customer_id values equal but for case, kept apart: {key}, {key.lower()}",
+            "customer_id",
+            True,
+        )
+    ]
 
 
 def test_the_clean_build_rejects_nothing(builds: dict[str, Path]) -> None:
