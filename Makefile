@@ -137,7 +137,11 @@ test-fast: lint unit-test dbt-unit-test ## The fast lane (under 2 minutes): lint
 pytest: setup ## pytest: unit, orchestration and end-to-end tests
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=15
 
-test: lint dbt-test pytest ## Everything CI checks
+test: setup ## Everything CI checks: linters, dbt unit tests and contracts, pytest (data tests in e2e)
+	@# sqlfluff beside the dbt unit tests (each part's output printed whole when it ends),
+	@# then pytest, whose end-to-end builds run every data test on generated and broken data.
+	$(MAKE) --no-print-directory -j2 --output-sync=target lint-sql lint-python dbt-unit-test
+	$(MAKE) --no-print-directory pytest
 
 format: setup ## Format Python (ruff) and fix SQL (sqlfluff)
 	$(BIN)/ruff format .

@@ -44,13 +44,14 @@ def build_warehouse(
     select: str | None = None,
     vars_: str | None = None,
     data_tests: bool = False,
+    write_json: bool = False,
 ) -> subprocess.CompletedProcess[str]:
     """Load ``landing_dir`` into ``warehouse`` and run ``dbt build``.
 
-    Unit tests never run here; data tests only with ``data_tests=True`` (``make
-    test`` runs every data test once on its own generated portfolio, so most
-    end-to-end tests skip them to stay fast). Raises AssertionError with dbt's
-    output when the build fails.
+    Unit tests never run here (``make test`` runs them on empty models); data tests only with
+    ``data_tests=True`` (the shared generated portfolio ``demo_build`` and the broken build of
+    test_bad_input run every data test, so most end-to-end tests skip them to stay fast).
+    Raises AssertionError with dbt's output when the build fails.
     """
     from orchestration.landing.loader import load_landing
     from orchestration.warehouse.connection import connect_warehouse
@@ -81,6 +82,11 @@ def build_warehouse(
         str(target),
         "--log-path",
         str(warehouse.parent / "dbt-logs"),
+        # dbt's debug log is not read (its output is in the assertion message when a build
+        # fails), nor its JSON artefacts unless asked for: about 5 % of a build.
+        "--log-level-file",
+        "none",
+        *([] if write_json else ["--no-write-json"]),
     ]
     if select:
         command += ["--select", select]
@@ -132,7 +138,8 @@ def project_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def demo_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """A generated portfolio (120 customers, 18 months to 2026-06, seed 3), built once.
+    """A generated portfolio (120 customers, 18 months to 2026-06, seed 3), built once with
+    every data test (a failing data test fails the build, so every test using it).
 
     Returns (landing folder, warehouse file). Tests must only read the warehouse.
     """
@@ -142,5 +149,5 @@ def demo_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     landing = root / "landing"
     generate(landing, customers=120, months=18, end_month="2026-06", seed=3, progress=False)
     warehouse = root / "portfolio.duckdb"
-    build_warehouse(landing, warehouse)
+    build_warehouse(landing, warehouse, data_tests=True)
     return landing, warehouse

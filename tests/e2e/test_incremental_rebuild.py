@@ -136,7 +136,7 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     landing = root / "landing"
     write_landing(landing)
     warehouse = root / "portfolio.duckdb"
-    build_warehouse(landing, warehouse)
+    build_warehouse(landing, warehouse, write_json=True)
     full = {
         "months": months_by_mart(warehouse),
         "rows_before_june": rows_before(warehouse, JUNE),
