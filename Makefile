@@ -131,7 +131,8 @@ dbt-unit-test: setup ## dbt unit tests and contracts on empty models (dbt build 
 		$(BIN)/dbt build --empty --exclude test_type:data --target-path $(FAST_DIR)/dbt-target
 
 unit-test: setup ## pytest on tests/unit only (pure Python: scoring maths, contract, months, layout)
-	$(BIN)/pytest tests/unit -n $(PYTEST_WORKERS) --dist loadfile -q
+	@# Two workers: the unit tests use the CPU throughout, a third would only add imports.
+	$(BIN)/pytest tests/unit -n 2 --dist loadfile -q
 
 test-fast: lint unit-test dbt-unit-test ## The fast lane (under 2 minutes): linters, Python unit tests, dbt unit tests
 
