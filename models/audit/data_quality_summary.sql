@@ -129,17 +129,31 @@ after_cut_off as (
 ),
 
 {% endif -%}
+-- No rows, in the panel's columns: the first part of the per-column
+-- outcomes below, which have no other part while dbt parses (no contract
+-- column is known then).
+no_outcomes as (
+    select
+        '' as source_table,
+        '' as outcome,
+        0 as row_count,
+        cast(null as decimal(18, 4)) as amount,
+        '' as note,
+        '' as column_name,
+        cast(null as decimal(38, 18)) as rounding_difference
+    where false
+),
+
 -- Informational: per number column, the accepted values exported with more
 -- decimals than the column keeps (decimal(18, 4), an integer a whole
 -- number), accepted rounded; rounding_difference is the total absolute
 -- difference. A column appears only when a value was rounded.
 rounded as (
-    {%- set rounded = namespace(first=true) %}
+    select * from no_outcomes
     {%- for table in tables %}
     {%- for column in landing_contract_columns(table)
         if column.type in ['number', 'integer'] %}
-    {% if not rounded.first %}union all{% endif %}
-    {%- set rounded.first = false %}
+    union all
     select
         '{{ table }}' as source_table,
         'rounded' as outcome,
@@ -156,29 +170,16 @@ rounded as (
     having count(*) > 0
     {%- endfor %}
     {%- endfor %}
-    {%- if rounded.first %}
-    -- While dbt parses, no contract column is known.
-    select
-        '' as source_table,
-        '' as outcome,
-        0 as row_count,
-        cast(null as decimal(18, 4)) as amount,
-        '' as note,
-        '' as column_name,
-        cast(null as decimal(38, 18)) as rounding_difference
-    where false
-    {%- endif %}
 ),
 
 -- Informational: accepted keys that differ only in case (C00010, c00010).
 -- Keys are case-sensitive, as in the source systems, so they stay different
 -- rows (customers, offerings, ...); the note names up to five such keys.
 keys_differing_in_case as (
-    {%- set in_case = namespace(first=true) %}
+    select * from no_outcomes
     {%- for table in tables %}
     {%- for column in landing_contract_columns(table)[:1] %}
-    {% if not in_case.first %}union all{% endif %}
-    {%- set in_case.first = false %}
+    union all
     select
         '{{ table }}' as source_table,
         'keys_differ_in_case' as outcome,
@@ -209,18 +210,6 @@ keys_differing_in_case as (
     having count(*) > 0
     {%- endfor %}
     {%- endfor %}
-    {%- if in_case.first %}
-    -- While dbt parses, no contract column is known.
-    select
-        '' as source_table,
-        '' as outcome,
-        0 as row_count,
-        cast(null as decimal(18, 4)) as amount,
-        '' as note,
-        '' as column_name,
-        cast(null as decimal(38, 18)) as rounding_difference
-    where false
-    {%- endif %}
 ),
 
 -- Rows read = accepted + rejected rows (each landing row has exactly one of
