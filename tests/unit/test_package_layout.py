@@ -23,6 +23,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("orchestration.scoring",),
     ("orchestration.defs",),
     ("orchestration.commands",),
+    ("orchestration.benchmark",),
 )
 
 #: Only the Dagster code location and the commands that launch it may import Dagster.
