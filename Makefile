@@ -50,7 +50,7 @@ TEST_DIR := $(CURDIR)/target/make-test
 FAST_DIR := $(CURDIR)/target/make-test-fast
 
 .PHONY: help setup demo-data load build month run summary test test-fast lint lint-sql lint-python \
-	dbt-test dbt-unit-test pytest unit-test format docs clean dev validate clean-runs
+	dbt-test dbt-unit-test pytest unit-test format docs clean dev validate clean-runs bench
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) \
@@ -152,6 +152,10 @@ format: setup ## Format Python (ruff) and fix SQL (sqlfluff)
 
 docs: build ## Generate the dbt docs site into target/
 	$(BIN)/dbt docs generate
+
+bench: setup ## Benchmark: full build, one-month run and plain SQL per size (BENCH_SIZES="10000", BENCH_FORMAT=csv|parquet)
+	$(PY) -m orchestration.benchmark --sizes $(or $(BENCH_SIZES),10000 30000 100000) \
+		--format $(or $(BENCH_FORMAT),csv)
 
 clean: ## Remove build artefacts (not the virtualenv)
 	rm -rf target logs dbt_packages warehouse
