@@ -382,10 +382,15 @@ class Bench:
             "seed": self.args.seed,
             "sizes": {},
         }
-        for size in self.args.sizes:
-            results["sizes"][str(size)] = self.bench_size(size, manifest)
-            # The figures so far are kept even if a later size is stopped.
-            self.write(results)
+        try:
+            for size in self.args.sizes:
+                results["sizes"][str(size)] = self.bench_size(size, manifest)
+                # The figures so far are kept even if a later size is stopped.
+                self.write(results)
+        except KeyboardInterrupt:
+            # Ctrl-C (SIGINT) stops the size under way; the finished sizes are reported.
+            results["stopped_during_size"] = size
+            self.say(f"stopped during {size:,} customers: reporting the sizes finished")
         path = self.write(results)
         print()
         print(report(results))
