@@ -127,8 +127,7 @@
         'detail': "'" ~ reference.column ~ " ' || " ~ reference.column
             ~ " || ': its " ~ parent ~ " row was rejected ('"
             ~ " || rejected_" ~ loop.index ~ ".rejection_reason || ')'",
-        'root_cause': "'" ~ parent ~ ": ' || rejected_" ~ loop.index
-            ~ ".rejection_reason",
+        'root_cause': 'rejected_' ~ loop.index ~ '.rejection_root_cause',
     }) -%}
     {%- do checks.append({
         'condition': 'copies_counted.' ~ reference.column
@@ -198,10 +197,17 @@ accepted_{{ loop.index }} as (
     where rejection_reason is null
 ),
 
+-- A parent rejected with its own parent passes that root cause on
+-- (customer → agreement → agreement line).
 rejected_{{ loop.index }} as (
     select
         {{ reference.key }} as referenced_key,
-        min(rejection_reason) as rejection_reason
+        min(rejection_reason) as rejection_reason,
+        min(coalesce(
+            rejection_root_cause,
+            '{{ reference.model | replace('base_landing__', '') }}: '
+            || rejection_reason
+        )) as rejection_root_cause
     from {{ ref(reference.model) }}
     where rejection_reason is not null and {{ reference.key }} is not null
     group by 1

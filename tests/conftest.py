@@ -50,7 +50,7 @@ def build_warehouse(
 
     Unit tests never run here (``make test`` runs them on empty models); data tests only with
     ``data_tests=True`` (the shared generated portfolio ``demo_build`` and the broken build of
-    test_bad_input run every data test, so most end-to-end tests skip them to stay fast).
+    test_fuzz_exports run every data test, so most end-to-end tests skip them to stay fast).
     Raises AssertionError with dbt's output when the build fails.
     """
     from orchestration.landing.loader import load_landing

@@ -66,6 +66,7 @@ accepted_or_absent as (
         accepted.amount,
         absent_tables.note,
         cast(null as varchar) as column_name,
+        cast(null as varchar) as root_cause,
         cast(null as decimal(38, 18)) as rounding_difference
     from accepted
     left join absent_tables
@@ -79,16 +80,18 @@ rejected as (
         rejection_reason as outcome,
         count(*) as row_count,
         sum(amount) as amount,
-        -- parent_rejected: the parent rejections that removed these rows.
-        'rejected with their parent rows: ' || string_agg(
-            distinct rejection_root_cause, '; '
-            order by rejection_root_cause
-        ) as note,
+        -- parent_rejected: one row per root cause, so the panel shows what
+        -- each rejection up the chain of parents removed.
+        case
+            when rejection_root_cause is not null
+                then 'rejected with their parent: ' || rejection_root_cause
+        end as note,
         cast(null as varchar) as column_name,
+        rejection_root_cause as root_cause,
         cast(null as decimal(38, 18)) as rounding_difference
     from base_{{ table }}
     where rejection_reason is not null
-    group by 1, 2
+    group by 1, 2, 7
     union all
     {%- endfor %}
     select
@@ -98,34 +101,41 @@ rejected as (
         cast(null as decimal(18, 4)) as amount,
         cast(null as varchar) as note,
         cast(null as varchar) as column_name,
+        cast(null as varchar) as root_cause,
         cast(null as decimal(38, 18)) as rounding_difference
     from reader_rejects
     group by 1, 2
 ),
 
 {% if cut_off_month is not none -%}
--- Informational: accepted invoice lines dated after the var cut_off_month
--- (so after every as_of_month), already counted under 'accepted' and left
--- out of every mart.
+-- Informational: accepted invoice lines and time entries dated after the
+-- var cut_off_month (so after every as_of_month), already counted under
+-- 'accepted' and left out of every mart.
 after_cut_off as (
+    {%- for table, date_column in [
+        ('invoice_lines', 'invoice_date'), ('time_entries', 'work_date')
+    ] %}
     select
-        'invoice_lines' as source_table,
+        '{{ table }}' as source_table,
         'after_cut_off' as outcome,
         count(*) as row_count,
         sum(amount) as amount,
-        'accepted invoice lines dated after cut_off_month '
+        'accepted {{ table | replace('_', ' ') }} dated after cut_off_month '
         || '{{ cut_off_month[:7] }}'
         || ': counted under accepted, in no mart' as note,
         cast(null as varchar) as column_name,
+        cast(null as varchar) as root_cause,
         cast(null as decimal(38, 18)) as rounding_difference
-    from base_invoice_lines
+    from base_{{ table }}
     where
         rejection_reason is null
-        and invoice_date >= cast(
+        and {{ date_column }} >= cast(
             {{ dbt.dateadd(
                 'month', 1, "cast('" ~ cut_off_month ~ "' as date)"
             ) }} as date
         )
+    {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
 ),
 
 {% endif -%}
@@ -140,6 +150,7 @@ no_outcomes as (
         cast(null as decimal(18, 4)) as amount,
         '' as note,
         '' as column_name,
+        '' as root_cause,
         cast(null as decimal(38, 18)) as rounding_difference
     where false
 ),
@@ -162,6 +173,7 @@ rounded as (
         'accepted values of {{ column.name }} with more decimals than '
         || '{{ column.sql_type }} keeps, rounded' as note,
         '{{ column.name }}' as column_name,
+        cast(null as varchar) as root_cause,
         sum({{ column.name }}__rounding_difference) as rounding_difference
     from base_{{ table }}
     where
@@ -191,22 +203,28 @@ keys_differing_in_case as (
             ', ' order by {{ column.name }}
         ) as note,
         '{{ column.name }}' as column_name,
+        cast(null as varchar) as root_cause,
         cast(null as decimal(38, 18)) as rounding_difference
     from (
+        -- Ranked among the keys that differ only in case, for the note.
         select
             {{ column.name }},
-            count(*) over (partition by lower({{ column.name }}))
-                as keys_with_that_case_folding,
             dense_rank() over (
                 order by lower({{ column.name }}), {{ column.name }}
             ) as key_rank
         from (
-            select distinct {{ column.name }}
-            from base_{{ table }}
-            where rejection_reason is null
-        ) as accepted_keys
-    ) as keys_folded
-    where keys_with_that_case_folding > 1
+            select
+                {{ column.name }},
+                count(*) over (partition by lower({{ column.name }}))
+                    as keys_with_that_case_folding
+            from (
+                select distinct {{ column.name }}
+                from base_{{ table }}
+                where rejection_reason is null
+            ) as accepted_keys
+        ) as keys_folded
+        where keys_with_that_case_folding > 1
+    ) as keys_ranked
     having count(*) > 0
     {%- endfor %}
     {%- endfor %}
@@ -267,6 +285,7 @@ outcomes_with_totals as (
             as share_of_rows_read,
         note,
         column_name,
+        root_cause,
         cast(rounding_difference as decimal(38, 18)) as rounding_difference,
         '{{ invocation_id }}' as invocation_id,
         cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as timestamp)

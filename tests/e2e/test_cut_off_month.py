@@ -8,7 +8,9 @@ line of 100 a month from 2024-12-01. With cut_off_month 2025-03:
 - 2025-03's TTM revenue is A 100 + 100 + 100 and B 50 = 350;
 - the accepted April lines (A 100, B 30) are the panel's `after_cut_off`
   row of invoice_lines: 2 rows, 130, while `accepted` still counts all six
-  accepted lines (480) and rows_read is 7 (six accepted, one rejected).
+  accepted lines (480) and rows_read is 7 (six accepted, one rejected);
+- A's time entry of 2025-03-15 (2 h × 50) is its 2025-03 cost_ttm of 100;
+  the one of 2025-04-03 (1.5 h × 40 = 60) is time_entries' `after_cut_off`.
 
 A cut-off before the first invoice month stops the build at a data test.
 """
@@ -37,6 +39,16 @@ def invoice(line: int, date_: str, customer: str, amount: str) -> dict[str, str]
         "quantity": "1",
         "extended_price": amount,
         "extended_cost": "0",
+    }
+
+
+def time_entry(entry: str, date_: str, hours: str, cost: str) -> dict[str, str]:
+    return {
+        "time_entry_id": entry,
+        "work_date": date_,
+        "customer_id": "A",
+        "hours_actual": hours,
+        "loaded_hourly_cost": cost,
     }
 
 
@@ -78,8 +90,16 @@ def write_landing(landing: Path) -> None:
             }
         ],
     )
-    for table in ("time_entries", "churn_events"):
-        write_table(landing, table, [])
+    write_table(landing, "churn_events", [])
+    write_table(
+        landing,
+        "time_entries",
+        [
+            time_entry("T1", "2025-03-15", "2", "50"),
+            # After the cut-off: accepted, in no mart.
+            time_entry("T2", "2025-04-03", "1.5", "40"),
+        ],
+    )
     write_table(
         landing,
         "invoice_lines",
@@ -169,12 +189,25 @@ def test_lines_after_the_cut_off_are_reported_in_the_panel(warehouse: Path) -> N
         ),
         ("unknown_customer", None),
     ]
-    # Other tables get no after_cut_off row.
+    # Time entries too: T2, 1.5 h × 40 = 60, is in no mart (A's cost is T1's 100 only).
     assert query(
         warehouse,
-        "select count(*) from audit.data_quality_summary"
+        "select source_table, row_count, amount, note from audit.data_quality_summary"
         " where outcome = 'after_cut_off' and source_table != 'invoice_lines'",
-    ) == [(0,)]
+    ) == [
+        (
+            "time_entries",
+            1,
+            Decimal("60"),
+            "accepted time entries dated after cut_off_month 2025-03:"
+            " counted under accepted, in no mart",
+        )
+    ]
+    assert query(
+        warehouse,
+        "select cost_ttm from marts.customer_classification"
+        " where customer_id = 'A' and as_of_month = '2025-03-01'",
+    ) == [(Decimal("100"),)]
 
 
 def test_a_cut_off_before_the_first_invoice_month_stops_the_build(

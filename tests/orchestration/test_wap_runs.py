@@ -188,3 +188,36 @@ def _not_dbt_sources(folder: str, names: list[str]) -> list[str]:
     if Path(folder) == PROJECT_DIR / "tests":
         return [name for name in names if name != "dbt"]
     return []
+
+
+def test_a_landing_folder_with_damaged_headers_stops_the_run_and_serves_the_old_file(
+    tmp_path: Path, served: Path, demo_landing: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A column named twice and a semicolon-delimited file: the landing step stops the run,
+    # naming both files and the column, before any model runs.
+    landing = tmp_path / "landing o'brien"
+    shutil.copytree(demo_landing, landing)
+    head, rest = (landing / "invoice_lines.csv").read_text().split("\n", 1)
+    (landing / "invoice_lines.csv").write_text(f"{head},extended_price\n{rest}")
+    (landing / "offerings.csv").write_text(
+        (landing / "offerings.csv").read_text().replace(",", ";")
+    )
+    monkeypatch.setenv("PORTFOLIO_WAREHOUSE", str(served))
+    monkeypatch.setenv("PORTFOLIO_LANDING_DIR", str(landing))
+    served_before = sha256(served)
+    log_before = publish_log(served)
+
+    result = run_portfolio_job(DEMO_LAST_MONTH, DEMO_LAST_MONTH, raise_on_error=False)
+
+    assert not result.success
+    failures = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert len(failures) == 1
+    error, message = failures[0].event_specific_data.error, ""
+    while error is not None:  # Dagster's wrapper, then the landing error it caught
+        message, error = message + error.message, error.cause
+    assert "invoice_lines.csv: column 'extended_price' appears 2 times" in message
+    assert "offerings.csv: the header has no comma but" in message
+    started = {e.step_key for e in result.all_events if e.event_type_value == "STEP_START"}
+    assert len(started) == 1  # the landing step only: no model ran
+    assert sha256(served) == served_before  # byte for byte as it was
+    assert publish_log(served) == log_before
