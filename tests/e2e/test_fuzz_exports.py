@@ -41,7 +41,13 @@ import pytest
 
 from orchestration.demo.generator import generate
 from orchestration.landing.contract import LANDING_TABLES, TABLES_BY_NAME
-from tests.conftest import PROJECT_DIR, build_warehouse, query
+from tests.conftest import (
+    MANAGED_SERVICES_OFFERING,
+    PROJECT_DIR,
+    build_warehouse,
+    query,
+    write_table,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -759,3 +765,34 @@ def test_header_damage_stops_the_load_naming_every_file_and_column(
     assert not warehouse.exists() or query(
         warehouse, "select count(*) from information_schema.tables where table_schema = 'landing'"
     ) == [(0,)]
+
+
+def test_a_build_whose_every_customer_is_rejected_stops(tmp_path: Path) -> None:
+    # Every customer exported twice with different names: all conflicting_key, so all of
+    # their invoice lines are parent_rejected and the marts would be empty.
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    customers = [{"customer_id": c, "customer_name": n} for c in "AB" for n in ("x", "y")]
+    write_table(landing, "customers", customers)
+    write_table(landing, "offerings", [MANAGED_SERVICES_OFFERING])
+    invoice = {
+        "invoice_date": "2025-01-15",
+        "offering_id": "MS",
+        "revenue_type": "mrr",
+        "extended_price": "100",
+        "extended_cost": "0",
+    }
+    write_table(
+        landing,
+        "invoice_lines",
+        [{**invoice, "invoice_line_id": f"L{c}", "customer_id": c} for c in "AB"],
+    )
+    with pytest.raises(AssertionError) as failure:
+        build_warehouse(
+            landing,
+            tmp_path / "portfolio.duckdb",
+            select="+data_quality_summary assert_required_tables_keep_some_rows",
+            data_tests=True,
+        )
+    # Two tables wholly rejected: customers, and invoice_lines with them.
+    assert "FAIL 2 assert_required_tables_keep_some_rows" in str(failure.value)
