@@ -1,13 +1,17 @@
 {#- The raw row as one line of text, `{"column": "value", ...}` in the
-    landing file's column order, so a user can find it at the source. -#}
-{% macro record_text(columns) -%}
-    {{ return(adapter.dispatch('record_text', 'customer_portfolio')(columns)) }}
+    landing file's column order, so a user can find it at the source. Each
+    value is read from the column `<column><suffix>`. -#}
+{% macro record_text(columns, suffix='') -%}
+    {{ return(adapter.dispatch('record_text', 'customer_portfolio')(
+        columns, suffix
+    )) }}
 {%- endmacro %}
 
-{% macro default__record_text(columns) -%}
+{% macro default__record_text(columns, suffix='') -%}
     cast(json_object(
         {%- for column in columns %}
-        '{{ column }}', {{ adapter.quote(column) }}{{ "," if not loop.last }}
+        '{{ column }}', {{ adapter.quote(column ~ suffix) }}
+        {{- "," if not loop.last }}
         {%- endfor %}
     ) as varchar)
 {%- endmacro %}
