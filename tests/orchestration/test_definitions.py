@@ -93,10 +93,32 @@ def test_the_job_covers_every_asset_on_monthly_single_run_partitions() -> None:
     assert job.partitions_def == MONTHLY_PARTITIONS
     selected = job.asset_layer.selected_asset_keys
     assert selected == ASSET_GRAPH.materializable_asset_keys
+    # Monthly: the monthly snapshot marts (incremental by month) and every Python asset;
+    # the dbt nodes rebuilt whole by every run are one unpartitioned asset each.
+    snapshot_marts = {
+        dbt_key(name)
+        for name in (
+            "customer_concentration",
+            "portfolio_concentration",
+            "customer_classification",
+            "classification_transitions",
+            "customer_offering_matrix",
+            "offering_penetration",
+            "customer_cross_sell",
+            "portfolio_cross_sell",
+            "mrr_movements",
+            "retention_summary",
+        )
+    }
+    # The Python assets: landing (schema landing), scoring and the publish log.
+    python_assets = {k for k in selected if k.path[0] in ("landing", "scoring")}
     for key in selected:
         node = ASSET_GRAPH.get(key)
-        assert node.partitions_def == MONTHLY_PARTITIONS, key
+        monthly = key in snapshot_marts | python_assets | {PUBLISH_LOG_KEY}
+        assert node.partitions_def == (MONTHLY_PARTITIONS if monthly else None), key
         assert node.backfill_policy == BackfillPolicy.single_run(), key
+    assert ASSET_GRAPH.get(dbt_key("churn_events")).partitions_def is None
+    assert ASSET_GRAPH.get(dbt_key("stg_landing__customers")).partitions_def is None
     # The months are the data's: no partition exists before something registers them.
     assert isinstance(MONTHLY_PARTITIONS, DynamicPartitionsDefinition)
     assert MONTHLY_PARTITIONS.name == PARTITIONS_NAME

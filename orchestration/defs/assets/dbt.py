@@ -17,7 +17,13 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, Config
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AssetsDefinition,
+    Config,
+    PartitionsDefinition,
+)
 from dagster_dbt import (
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
@@ -29,7 +35,7 @@ from pydantic import Field
 
 from orchestration import settings
 from orchestration.defs.assets.landing import landing_asset_key
-from orchestration.defs.partitions import dbt_month_vars, partition_months
+from orchestration.defs.partitions import MONTHLY_PARTITIONS, dbt_month_vars, partition_months
 from orchestration.defs.project import DBT_PROJECT
 from orchestration.defs.resources import CANDIDATE_WRITER, WarehouseResource
 from orchestration.landing.contract import LANDING_SCHEMA
@@ -51,6 +57,27 @@ class PortfolioTranslator(DagsterDbtTranslator):
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         return folder_group(dbt_resource_props)
+
+    def get_partitions_def(
+        self, dbt_resource_props: Mapping[str, Any]
+    ) -> PartitionsDefinition | None:
+        """Monthly partitions for the monthly snapshot marts only (:func:`is_monthly_snapshot`).
+
+        Every other dbt node (seeds, staging, intermediate views, audit and utility tables,
+        whole-history marts) is rebuilt whole by each run, so it is one unpartitioned asset:
+        Dagster records one materialization per run instead of one per month of the range,
+        which on a 36-month build was thousands of event-log writes.
+        """
+        return MONTHLY_PARTITIONS if is_monthly_snapshot(dbt_resource_props) else None
+
+
+def is_monthly_snapshot(dbt_resource_props: Mapping[str, Any]) -> bool:
+    """Whether a dbt node is a mart that keeps one snapshot per month (incremental by month)."""
+    config = dbt_resource_props.get("config") or {}
+    return (
+        dbt_resource_props["resource_type"] == "model"
+        and config.get("materialized") == "incremental"
+    )
 
 
 def folder_group(dbt_resource_props: Mapping[str, Any]) -> str:
@@ -108,7 +135,8 @@ def build_dbt_assets(project: DbtProject) -> AssetsDefinition:
             settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)
         ),
         name=DBT_OP_NAME,
-        **CANDIDATE_WRITER,
+        # Partitions per asset (PortfolioTranslator.get_partitions_def), not for the whole op.
+        **{k: v for k, v in CANDIDATE_WRITER.items() if k != "partitions_def"},
     )
     def dbt_models(
         context: AssetExecutionContext,
