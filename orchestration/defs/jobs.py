@@ -13,8 +13,9 @@ PORTFOLIO_JOB_NAME = "portfolio_job"
 
 portfolio_job = define_asset_job(
     name=PORTFOLIO_JOB_NAME,
-    # Partitioned like its assets (orchestration/defs/partitions.py): every asset carries
-    # MONTHLY_PARTITIONS, and Dagster takes the job's partitions from them.
+    # Partitioned like its assets (orchestration/defs/partitions.py): the partitioned ones
+    # carry MONTHLY_PARTITIONS, and Dagster takes the job's partitions from them; the dbt
+    # nodes rebuilt whole by every run are unpartitioned (assets/dbt.py).
     selection=AssetSelection.all(),
     description=(
         "Load landing, dbt build (models and data tests) and Python assets for the run's "

@@ -9,7 +9,9 @@ month``) before it launches a run, the month-end schedule and the landing sensor
 evaluate, and the landing step of every run after it loaded the files. The registered keys
 are always exactly the data's months, oldest first, so a range of keys is a range of months.
 
-Every asset of the main job shares these partitions and ``BackfillPolicy.single_run()``: a
+The partitioned assets of the main job (the monthly snapshot marts, landing, scoring and
+publish; the dbt nodes rebuilt whole by every run are unpartitioned) share these partitions,
+and every asset has ``BackfillPolicy.single_run()``: a
 backfill of a range of months is one run and one ``dbt build`` with ``start_month`` and
 ``end_month`` (one dbt process per month would cost ~27 s each).
 """
