@@ -142,7 +142,9 @@ def test_month_vars_are_validated(warehouse: Path) -> None:
     assert "var 'as_of_month' must be a month as YYYY-MM" in result.stdout
 
 
-def test_rebuilding_one_month_leaves_the_marts_identical(warehouse: Path) -> None:
+def test_rebuilding_a_range_of_months_leaves_the_marts_identical(warehouse: Path) -> None:
+    # One month after the other: tests/e2e/test_month_by_month.py; a range, as a backfill
+    # runs it, here.
     tables = ("marts.customer_concentration", "marts.portfolio_concentration")
 
     def snapshot() -> dict[str, list[tuple]]:
@@ -150,8 +152,6 @@ def test_rebuilding_one_month_leaves_the_marts_identical(warehouse: Path) -> Non
 
     before = snapshot()
     landing = warehouse.parent / "landing"
-    build_warehouse(landing, warehouse, select="marts", vars_="{as_of_month: '2025-01'}")
-    assert snapshot() == before
     build_warehouse(
         landing, warehouse, select="marts", vars_="{start_month: '2025-02', end_month: '2025-12'}"
     )
