@@ -314,10 +314,10 @@ def main(argv: list[str] | None = None) -> int:
     # Dagster's notes on beta parameters are for developers, not for this command's output.
     warnings.filterwarnings("ignore", category=BetaWarning)
     # Imported here: loading the definitions takes seconds, argument errors should not.
-    from orchestration.defs.assets.dbt import full_refresh_run_config
     from orchestration.defs.definitions import defs, resolved_portfolio_job
     from orchestration.defs.partitions import sync_month_partitions
     from orchestration.defs.resources import PUBLISH_LOG_KEY
+    from orchestration.defs.run_config import full_refresh_run_config
 
     selection: list[AssetKey] | None = None
     if args.select != "*":

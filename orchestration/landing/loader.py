@@ -355,6 +355,8 @@ class TableLoad:
     malformed_lines: int
     #: For a CSV file, the encoding it was read in and what that took.
     encoding_note: str | None = None
+    #: The file was unchanged since the table's last load, so the table was kept, not read.
+    reused: bool = False
 
     @property
     def is_present(self) -> bool:
@@ -376,9 +378,12 @@ class TableLoad:
             f", {self.malformed_lines:,} malformed lines set aside" if self.malformed_lines else ""
         )
         encoding = f"  ({self.encoding_note})" if self.encoding_note else ""
+        verb = "kept  " if self.reused else "loaded"
+        unchanged = "  (file unchanged since its last load)" if self.reused else ""
         return (
-            f"loaded {self.table:<16} {self.rows_loaded:>12,} rows{extra}  from {self.path}"
+            f"{verb} {self.table:<16} {self.rows_loaded:>12,} rows{extra}  from {self.path}"
             + encoding
+            + unchanged
         )
 
 
@@ -393,7 +398,68 @@ _LOAD_LOG_COLUMNS = {
     "is_present": "boolean",
     "note": "varchar",
     "landing_fingerprint": "varchar",
+    "file_state": "varchar",
 }
+
+
+def file_state(landing_file: LandingFile) -> str:
+    """What identifies the content a load read from ``landing_file``: a hash of its resolved
+    path, format, size, modification and change times, inode, encoding setting and the
+    contract's columns of its table.
+
+    Any rewrite of the file changes its change time (``st_ctime_ns``, which tools cannot set
+    back), so an equal state means the file was not touched since that load.
+    """
+    stat = landing_file.path.stat()
+    parts = [
+        str(landing_file.path.resolve()),
+        landing_file.file_format,
+        str(stat.st_size),
+        str(stat.st_mtime_ns),
+        str(stat.st_ctime_ns),
+        str(stat.st_ino),
+        landing_file.encoding,
+        ",".join(LANDING_TABLES[landing_file.table]),
+    ]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def _previous_loads(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, int, int, str | None]]:
+    """Per table, the latest load's file state, rows, malformed lines and note."""
+    rows = con.execute(
+        f"""
+        select table_name, file_state, rows_loaded, malformed_lines, note
+        from {LANDING_SCHEMA}.load_log
+        where loaded_at = (select max(loaded_at) from {LANDING_SCHEMA}.load_log)
+            and is_present and file_state is not null
+        """
+    ).fetchall()
+    return {table: (state, rows_, malformed, note) for table, state, rows_, malformed, note in rows}
+
+
+def _reusable(
+    con: duckdb.DuckDBPyConnection,
+    landing_file: LandingFile,
+    state: str,
+    previous: dict[str, tuple[str, int, int, str | None]],
+) -> TableLoad | None:
+    """The kept load of a table whose file is unchanged since its last load, else None."""
+    table = landing_file.table
+    if table not in previous or previous[table][0] != state:
+        return None
+    (count,) = con.execute(f"select count(*) from {LANDING_SCHEMA}.{table}").fetchone()
+    _, rows_loaded, malformed, note = previous[table]
+    if count != rows_loaded:
+        return None
+    return TableLoad(
+        table,
+        landing_file.path.resolve(),
+        landing_file.file_format,
+        count,
+        malformed,
+        note,
+        reused=True,
+    )
 
 
 def _load_file(con: duckdb.DuckDBPyConnection, landing_file: LandingFile) -> TableLoad:
@@ -449,10 +515,14 @@ def load_landing(
     landing_dir: Path | str,
     progress: bool = False,
     encoding: str | None = None,
+    reuse_unchanged: bool = False,
 ) -> list[TableLoad]:
     """Check the contract, then (re)load every landing table into ``landing``.
 
     ``encoding`` is the CSV encoding (default: the ``PORTFOLIO_LANDING_ENCODING`` setting).
+    With ``reuse_unchanged``, a table whose file is unchanged since the table's latest load
+    in ``landing.load_log`` (:func:`file_state`) is kept as it is instead of read again, with
+    its malformed lines in ``landing.reader_rejects``; the load log still gets a row for it.
 
     Malformed CSV lines do not stop the load: they are kept, one row per
     rejected record, in ``landing.reader_rejects``. An absent optional table
@@ -470,9 +540,10 @@ def load_landing(
         con.execute(
             f"alter table {LANDING_SCHEMA}.load_log add column if not exists {name} {sql_type}"
         )
+    previous = _previous_loads(con) if reuse_unchanged else {}
     con.execute(
         f"""
-        create or replace table {LANDING_SCHEMA}.reader_rejects (
+        create table if not exists {LANDING_SCHEMA}.reader_rejects (
             table_name varchar,
             file_path varchar,
             line bigint,
@@ -484,14 +555,20 @@ def load_landing(
     )
     loads: list[TableLoad] = []
     for table in LANDING_TABLES:
-        if table in files:
-            load = _load_file(con, files[table])
-        else:
-            con.execute(_empty_table_sql(table))
-            load = TableLoad(table, None, "absent", 0, 0)
+        state = file_state(files[table]) if table in files else None
+        load = _reusable(con, files[table], state, previous) if state else None
+        if load is None:
+            con.execute(
+                f"delete from {LANDING_SCHEMA}.reader_rejects where table_name = ?", [table]
+            )
+            if table in files:
+                load = _load_file(con, files[table])
+            else:
+                con.execute(_empty_table_sql(table))
+                load = TableLoad(table, None, "absent", 0, 0)
         con.execute(
             f"insert into {LANDING_SCHEMA}.load_log ({', '.join(_LOAD_LOG_COLUMNS)}) "
-            "values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 table,
                 str(load.path) if load.path else None,
@@ -502,6 +579,7 @@ def load_landing(
                 load.is_present,
                 load.note,
                 landing_fingerprint,
+                state,
             ],
         )
         if progress:

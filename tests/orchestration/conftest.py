@@ -133,9 +133,9 @@ def run_portfolio_job(
     ``PORTFOLIO_LANDING_DIR`` when the run executes, so tests set those.
     """
 
-    from orchestration.defs.assets.dbt import full_refresh_run_config
     from orchestration.defs.definitions import defs
     from orchestration.defs.jobs import PORTFOLIO_JOB_NAME
+    from orchestration.defs.run_config import full_refresh_run_config
 
     job = defs.resolve_job_def(PORTFOLIO_JOB_NAME)
     return job.execute_in_process(

@@ -6,6 +6,7 @@ DuckDB; no dbt.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import duckdb
@@ -312,3 +313,51 @@ def test_the_command_line_takes_the_encoding(
     with pytest.raises(SystemExit):
         cli.main([*argv, "--encoding", "ebcdic"])
     assert "--encoding must be one of auto" in capsys.readouterr().err
+
+
+# --- keeping unchanged tables ------------------------------------------------------------
+
+
+def test_unchanged_files_are_kept_and_a_changed_one_is_read_again(tmp_path: Path) -> None:
+    # invoice_lines has a malformed line (an unterminated quote) that must survive being kept.
+    invoices = INVOICES + 'L2,2026-01-02,C1,MS,mrr,"5.00,1.00\n'
+    folder = landing(tmp_path, b"customer_id,customer_name\nC1,One\n", invoices.encode())
+    con = duckdb.connect()
+    first = {load.table: load for load in load_landing(con, folder, reuse_unchanged=True)}
+    assert not any(load.reused for load in first.values())  # nothing to keep yet
+    assert first["invoice_lines"].malformed_lines == 1
+
+    (folder / "customers.csv").write_text("customer_id,customer_name\nC1,One\nC2,Two\n")
+    second = {load.table: load for load in load_landing(con, folder, reuse_unchanged=True)}
+    assert {t for t, load in second.items() if load.reused} == {"offerings", "invoice_lines"}
+    assert second["customers"].rows_loaded == 2
+    assert names(con) == [("C1", "One"), ("C2", "Two")]
+    assert second["invoice_lines"].rows_loaded == 1
+    assert second["invoice_lines"].malformed_lines == 1
+    assert [r[:3] for r in rejects(con)] == [("invoice_lines", 3, "UNQUOTED VALUE")]
+    assert "kept" in second["invoice_lines"].describe()
+    # Every table has a row per load in the log, the kept ones included.
+    assert con.execute(
+        "select count(*) from landing.load_log where table_name = 'invoice_lines'"
+    ).fetchone() == (2,)
+
+
+def test_without_reuse_every_file_is_read_again(tmp_path: Path) -> None:
+    folder = landing(tmp_path, b"customer_id,customer_name\nC1,One\n")
+    con = duckdb.connect()
+    load_landing(con, folder)
+    again = load_landing(con, folder)
+    assert not any(load.reused for load in again)
+
+
+def test_a_rewritten_file_of_the_same_size_and_time_is_read_again(tmp_path: Path) -> None:
+    folder = landing(tmp_path, b"customer_id,customer_name\nC1,One\n")
+    con = duckdb.connect()
+    load_landing(con, folder, reuse_unchanged=True)
+    customers = folder / "customers.csv"
+    stat = customers.stat()
+    customers.write_bytes(b"customer_id,customer_name\nC1,Uno\n")  # same size
+    os.utime(customers, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # modification time put back
+    again = {load.table: load for load in load_landing(con, folder, reuse_unchanged=True)}
+    assert not again["customers"].reused
+    assert names(con) == [("C1", "Uno")]

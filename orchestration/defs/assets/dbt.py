@@ -38,6 +38,7 @@ from orchestration.defs.assets.landing import landing_asset_key
 from orchestration.defs.partitions import MONTHLY_PARTITIONS, dbt_month_vars, partition_months
 from orchestration.defs.project import DBT_PROJECT
 from orchestration.defs.resources import CANDIDATE_WRITER, WarehouseResource
+from orchestration.defs.run_config import DBT_OP_NAME
 from orchestration.landing.contract import LANDING_SCHEMA
 
 #: Group of the dbt seeds (lookup tables, schema ``reference``).
@@ -96,10 +97,6 @@ def folder_group(dbt_resource_props: Mapping[str, Any]) -> str:
     return re.sub(r"\W", "_", group)
 
 
-#: Name of the dbt step (the function below), the key of its run config.
-DBT_OP_NAME = "dbt_models"
-
-
 class DbtBuildConfig(Config):
     """Run configuration of the dbt step."""
 
@@ -108,17 +105,6 @@ class DbtBuildConfig(Config):
         description="Rebuild every incremental mart from scratch (dbt --full-refresh), every "
         "month of the data, not only the run's months. `make build` sets it.",
     )
-
-
-def full_refresh_run_config() -> dict[str, Any]:
-    """Run config that makes the dbt step rebuild every mart from scratch."""
-    return {"ops": {DBT_OP_NAME: {"config": {"full_refresh": True}}}}
-
-
-def is_full_refresh(run_config: Mapping[str, Any]) -> bool:
-    """Whether a run's config asks the dbt step for a full refresh."""
-    op_config = run_config.get("ops", {}).get(DBT_OP_NAME, {}).get("config") or {}
-    return bool(op_config.get("full_refresh", False))
 
 
 def build_dbt_assets(project: DbtProject) -> AssetsDefinition:

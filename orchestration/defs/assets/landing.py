@@ -33,6 +33,7 @@ from orchestration.defs.month_end import NOTE_TAG
 from orchestration.defs.partitions import partition_months, sync_month_partitions
 from orchestration.defs.project import DBT_PROJECT
 from orchestration.defs.resources import CANDIDATE_WRITER, WarehouseResource
+from orchestration.defs.run_config import is_full_refresh
 from orchestration.landing.contract import LANDING_SCHEMA, LANDING_TABLES
 from orchestration.landing.loader import load_landing
 from orchestration.months import data_months
@@ -92,7 +93,10 @@ def landing_tables(
     if note:
         context.log.warning(note)
     with warehouse.connect(context) as con:
-        loads = {load.table: load for load in load_landing(con, landing_dir)}
+        # A month-end run keeps the tables whose file is unchanged since the served build;
+        # a full refresh (make build) reads every file again.
+        reuse = not is_full_refresh(context.run.run_config)
+        loads = {load.table: load for load in load_landing(con, landing_dir, reuse_unchanged=reuse)}
         written = {
             row[0]
             for row in con.execute(
@@ -129,4 +133,5 @@ def landing_tables(
             metadata["file"] = MetadataValue.text(str(load.path) if load.path else "absent")
             if load.note:
                 metadata["note"] = MetadataValue.text(load.note)
+            metadata["kept_unchanged"] = MetadataValue.bool(load.reused)
         yield MaterializeResult(asset_key=landing_asset_key(table), metadata=metadata)

@@ -23,9 +23,9 @@ from dagster import (
     asset,
 )
 
-from orchestration.defs.assets.dbt import is_full_refresh
 from orchestration.defs.partitions import month_count, partition_months
 from orchestration.defs.resources import CANDIDATE_WRITER, PUBLISH_LOG_KEY, WarehouseResource
+from orchestration.defs.run_config import is_full_refresh
 from orchestration.warehouse import publish as wap
 
 PUBLISH_GROUP = "publish"

@@ -33,9 +33,10 @@ from dagster import (
 )
 from dagster_dbt import get_asset_key_for_model
 
-from orchestration.defs.assets.dbt import dbt_models, is_full_refresh
+from orchestration.defs.assets.dbt import dbt_models
 from orchestration.defs.partitions import partition_months
 from orchestration.defs.resources import CANDIDATE_WRITER, WarehouseResource
+from orchestration.defs.run_config import is_full_refresh
 from orchestration.scoring import features, pipeline
 
 SCORING_GROUP = "scoring"
