@@ -6,6 +6,8 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration import settings
+
 #: The file stays readable by DuckDB 1.4+ (BI tools and the DuckDB CLI). A connect-time
 #: option: ``SET`` after connecting does not change the storage version.
 DUCKDB_CONFIG = {"storage_compatibility_version": "v1.4.0"}
@@ -15,4 +17,5 @@ def connect_warehouse(path: Path | str) -> duckdb.DuckDBPyConnection:
     """Open (creating if needed) a warehouse file with the project's settings."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    return duckdb.connect(str(path), config=DUCKDB_CONFIG)
+    config = {**DUCKDB_CONFIG, "memory_limit": settings.duckdb_memory_limit()}
+    return duckdb.connect(str(path), config=config)
