@@ -184,12 +184,14 @@ rounded as (
     {%- endfor %}
 ),
 
--- Informational: accepted keys that differ only in case (C00010, c00010).
--- Keys are case-sensitive, as in the source systems, so they stay different
--- rows (customers, offerings, ...); the note names up to five such keys.
+-- Informational: accepted keys that differ only in case (C00010, c00010)
+-- in the tables other rows refer to by key (customers, offerings,
+-- agreements), where such keys decide which rows belong together. Keys are
+-- case-sensitive, as in the source systems, so they stay different rows;
+-- the note names up to five such keys.
 keys_differing_in_case as (
     select * from no_outcomes
-    {%- for table in tables %}
+    {%- for table in ['customers', 'offerings', 'agreements'] %}
     {%- for column in landing_contract_columns(table)[:1] %}
     union all
     select
