@@ -1,3 +1,7 @@
+-- A table, not a view: churn_events and its tests read it (as a view, each
+-- test recomputed the churn chain; 50 s a test at 100,000 customers).
+{{ config(materialized='table') }}
+
 -- The MRR each churn event took away: for a full churn the customer's MRR
 -- at its last month-end before the effective month, for an offering
 -- cancellation or a downgrade the line MRR it removed on the day.

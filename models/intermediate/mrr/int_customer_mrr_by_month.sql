@@ -1,3 +1,7 @@
+-- A table, not a view: the MRR marts, the churn chain and their tests read it
+-- (as a view, each of them expanded every agreement line to months again).
+{{ config(materialized='table') }}
+
 -- Customer MRR per month: the sum of the line MRR of every line in force on
 -- the month's last day, over all of the customer's concurrent agreements.
 -- Only months with MRR > 0 are kept; a month without is a month without MRR.
