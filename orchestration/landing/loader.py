@@ -603,5 +603,6 @@ def landing_data_months(landing_dir: Path | str, cut_off: date | None = None) ->
     # Malformed lines are set aside as the loader does (reader_rejects), not fatal.
     with readable_file(landing_file) as prepared, duckdb.connect() as con:
         reader = landing_file.reader_sql("temp_rejects_months", prepared and prepared.path)
-        relation = f"(select {quoted} as invoice_date from {reader})"
+        # As text, as the loader lands it: a Parquet export may type the column as a date.
+        relation = f"(select cast({quoted} as varchar) as invoice_date from {reader})"
         return data_months(con, relation, cut_off)

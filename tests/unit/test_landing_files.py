@@ -361,3 +361,24 @@ def test_a_rewritten_file_of_the_same_size_and_time_is_read_again(tmp_path: Path
     again = {load.table: load for load in load_landing(con, folder, reuse_unchanged=True)}
     assert not again["customers"].reused
     assert names(con) == [("C1", "Uno")]
+
+
+def test_invoice_months_of_a_parquet_file_with_typed_dates(tmp_path: Path) -> None:
+    # A Parquet export types invoice_date as DATE (and prices as DECIMAL); the months are read
+    # from it as from text, like the loader lands it.
+    folder = tmp_path / "landing"
+    folder.mkdir()
+    target = str(folder / "invoice_lines.parquet")
+    duckdb.execute(
+        f"""
+        copy (
+            select 'L' || i as invoice_line_id, date '2025-11-15' + to_months(i) as invoice_date,
+                'C1' as customer_id, 'MS' as offering_id, 'mrr' as revenue_type,
+                100.00::decimal(18, 2) as extended_price, 0::decimal(18, 2) as extended_cost
+            from range(3) as t(i)
+        ) to '{target}' (format parquet)
+        """
+    )
+    months = landing_data_months(folder)
+    assert months is not None
+    assert months.describe().startswith("invoice months 2025-11..2026-01")
