@@ -114,6 +114,30 @@ def compile_model(model: str, vars_: str, scratch: Path) -> subprocess.Completed
     return subprocess.run(command, cwd=PROJECT_DIR, env=env, capture_output=True, text=True)
 
 
+def invoice_line(
+    line: int | str,
+    invoice_date: str,
+    customer: str,
+    amount: str,
+    revenue_type: str = "mrr",
+    **columns: str,
+) -> dict[str, str]:
+    """An invoice line of ``MANAGED_SERVICES_OFFERING`` (quantity 1, no cost) for the
+    hand-made landing folders: keys ``L<line>`` and ``I<line>``; ``columns`` override."""
+    return {
+        "invoice_line_id": f"L{line}",
+        "invoice_id": f"I{line}",
+        "invoice_date": invoice_date,
+        "customer_id": customer,
+        "offering_id": MANAGED_SERVICES_OFFERING["offering_id"],
+        "revenue_type": revenue_type,
+        "quantity": "1",
+        "extended_price": amount,
+        "extended_cost": "0",
+        **columns,
+    }
+
+
 def write_table(folder: Path, table: str, rows: list[dict[str, object]]) -> None:
     """Write a landing CSV with the contract's columns; columns a row omits are empty."""
     from orchestration.landing.contract import LANDING_TABLES

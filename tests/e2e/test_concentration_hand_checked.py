@@ -15,25 +15,12 @@ from tests.conftest import (
     MANAGED_SERVICES_OFFERING,
     build_warehouse,
     compile_model,
+    invoice_line,
     query,
     write_table,
 )
 
 pytestmark = pytest.mark.slow
-
-
-def invoice(line: int, date: str, customer: str, amount: str, revenue_type: str = "mrr"):
-    return {
-        "invoice_line_id": f"L{line}",
-        "invoice_id": f"I{line}",
-        "invoice_date": date,
-        "customer_id": customer,
-        "offering_id": "MS",
-        "revenue_type": revenue_type,
-        "quantity": "1",
-        "extended_price": amount,
-        "extended_cost": "0",
-    }
 
 
 @pytest.fixture(scope="module")
@@ -63,18 +50,18 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "invoice_lines",
         [
             # 2025-01: the hand-checked month.
-            invoice(1, "2025-01-10", "A", "400.00"),
-            invoice(2, "2025-01-10", "B", "250.00"),
-            invoice(3, "2025-01-20", "B", "50.00", "t_and_m"),
-            invoice(4, "2025-01-10", "C", "200.00"),
-            invoice(5, "2025-01-31", "D", "100.00"),
+            invoice_line(1, "2025-01-10", "A", "400.00"),
+            invoice_line(2, "2025-01-10", "B", "250.00"),
+            invoice_line(3, "2025-01-20", "B", "50.00", "t_and_m"),
+            invoice_line(4, "2025-01-10", "C", "200.00"),
+            invoice_line(5, "2025-01-31", "D", "100.00"),
             # E is invoiced and fully credited in the same window: inactive.
-            invoice(6, "2025-01-05", "E", "75.00"),
-            invoice(7, "2025-01-25", "E", "-75.00"),
+            invoice_line(6, "2025-01-05", "E", "75.00"),
+            invoice_line(7, "2025-01-25", "E", "-75.00"),
             # 2026-01: A's 2025-01 invoice has left the window (M-12); B's
             # 2025-02 invoice is inside it (M-11). B 90, C 10.
-            invoice(8, "2025-02-01", "B", "90.00"),
-            invoice(9, "2026-01-31", "C", "10.00"),
+            invoice_line(8, "2025-02-01", "B", "90.00"),
+            invoice_line(9, "2026-01-31", "C", "10.00"),
         ],
     )
     warehouse = root / "portfolio.duckdb"

@@ -23,23 +23,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import MANAGED_SERVICES_OFFERING, build_warehouse, query, write_table
+from tests.conftest import (
+    MANAGED_SERVICES_OFFERING,
+    build_warehouse,
+    invoice_line,
+    query,
+    write_table,
+)
 
 pytestmark = pytest.mark.slow
-
-
-def invoice(line: int, date_: str, customer: str, amount: str) -> dict[str, str]:
-    return {
-        "invoice_line_id": f"L{line}",
-        "invoice_id": f"I{line}",
-        "invoice_date": date_,
-        "customer_id": customer,
-        "offering_id": "MS",
-        "revenue_type": "mrr",
-        "quantity": "1",
-        "extended_price": amount,
-        "extended_cost": "0",
-    }
 
 
 def time_entry(entry: str, date_: str, hours: str, cost: str) -> dict[str, str]:
@@ -104,15 +96,15 @@ def write_landing(landing: Path) -> None:
         landing,
         "invoice_lines",
         [
-            invoice(1, "2025-01-10", "A", "100.00"),
-            invoice(2, "2025-02-10", "A", "100.00"),
-            invoice(3, "2025-03-10", "A", "100.00"),
-            invoice(4, "2025-03-31", "B", "50.00"),
+            invoice_line(1, "2025-01-10", "A", "100.00"),
+            invoice_line(2, "2025-02-10", "A", "100.00"),
+            invoice_line(3, "2025-03-10", "A", "100.00"),
+            invoice_line(4, "2025-03-31", "B", "50.00"),
             # After the cut-off: accepted, in no mart.
-            invoice(5, "2025-04-01", "A", "100.00"),
-            invoice(6, "2025-04-02", "B", "30.00"),
+            invoice_line(5, "2025-04-01", "A", "100.00"),
+            invoice_line(6, "2025-04-02", "B", "30.00"),
             # After the cut-off but rejected: counted as rejected only.
-            invoice(7, "2025-04-05", "Z", "999.00"),
+            invoice_line(7, "2025-04-05", "Z", "999.00"),
         ],
     )
 

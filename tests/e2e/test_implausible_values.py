@@ -31,7 +31,13 @@ from pathlib import Path
 import pytest
 
 from orchestration.months import plausible_event_window
-from tests.conftest import MANAGED_SERVICES_OFFERING, build_warehouse, query, write_table
+from tests.conftest import (
+    MANAGED_SERVICES_OFFERING,
+    build_warehouse,
+    invoice_line,
+    query,
+    write_table,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -40,20 +46,6 @@ KEY = (
     "coalesce(record ->> 'agreement_line_id', record ->> 'invoice_line_id', "
     "record ->> 'time_entry_id')"
 )
-
-
-def invoice(line: int, date_: str, customer: str, amount: str, quantity: str = "1") -> dict:
-    return {
-        "invoice_line_id": f"L{line}",
-        "invoice_id": f"I{line}",
-        "invoice_date": date_,
-        "customer_id": customer,
-        "offering_id": "MS",
-        "revenue_type": "mrr",
-        "quantity": quantity,
-        "extended_price": amount,
-        "extended_cost": "0",
-    }
 
 
 def agreement_line(line: str, agreement: str, quantity: str, price: str, **dates: str) -> dict:
@@ -112,14 +104,14 @@ def write_landing(landing: Path) -> None:
         landing,
         "invoice_lines",
         [
-            invoice(1, "2025-01-10", "A", "1000.00"),
-            invoice(2, "2025-02-10", "A", "1000.00"),
-            invoice(3, "2025-03-10", "A", "1000.00"),
-            invoice(4, "2025-03-31", "B", "100.62", quantity="1.000001"),
-            invoice(5, "2062-05-01", "A", "1000.00"),
-            invoice(6, "infinity", "A", "1.00"),
-            invoice(7, "-infinity", "A", "2.00"),
-            invoice(8, "1989-12-31", "A", "4.00"),
+            invoice_line(1, "2025-01-10", "A", "1000.00"),
+            invoice_line(2, "2025-02-10", "A", "1000.00"),
+            invoice_line(3, "2025-03-10", "A", "1000.00"),
+            invoice_line(4, "2025-03-31", "B", "100.62", quantity="1.000001"),
+            invoice_line(5, "2062-05-01", "A", "1000.00"),
+            invoice_line(6, "infinity", "A", "1.00"),
+            invoice_line(7, "-infinity", "A", "2.00"),
+            invoice_line(8, "1989-12-31", "A", "4.00"),
         ],
     )
     write_table(

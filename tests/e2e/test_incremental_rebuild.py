@@ -23,7 +23,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import MANAGED_SERVICES_OFFERING, build_warehouse, query, write_table
+from tests.conftest import (
+    MANAGED_SERVICES_OFFERING,
+    build_warehouse,
+    invoice_line,
+    query,
+    write_table,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -45,17 +51,7 @@ JUNE = date(2025, 6, 1)
 
 
 def invoice(month: int, customer: str, amount: str) -> dict[str, str]:
-    return {
-        "invoice_line_id": f"L{month}{customer}",
-        "invoice_id": f"I{month}{customer}",
-        "invoice_date": f"2025-{month:02d}-15",
-        "customer_id": customer,
-        "offering_id": "MS",
-        "revenue_type": "mrr",
-        "quantity": "1",
-        "extended_price": amount,
-        "extended_cost": "0",
-    }
+    return invoice_line(f"{month}{customer}", f"2025-{month:02d}-15", customer, amount)
 
 
 def write_invoices(landing: Path, last_month: int) -> None:

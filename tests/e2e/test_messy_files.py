@@ -13,7 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import MANAGED_SERVICES_OFFERING, build_warehouse, query, write_table
+from tests.conftest import (
+    MANAGED_SERVICES_OFFERING,
+    build_warehouse,
+    invoice_line,
+    query,
+    write_table,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -22,15 +28,7 @@ LATE = "Café Zoë – Ærø"
 
 
 def invoice(line: int, customer: str, amount: str) -> dict[str, str]:
-    return {
-        "invoice_line_id": f"L{line}",
-        "invoice_date": "2025-01-15",
-        "customer_id": customer,
-        "offering_id": "MS",
-        "revenue_type": "mrr",
-        "extended_price": amount,
-        "extended_cost": "0",
-    }
+    return invoice_line(line, "2025-01-15", customer, amount)
 
 
 @pytest.fixture(scope="module")
