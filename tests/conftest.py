@@ -149,6 +149,15 @@ def write_table(folder: Path, table: str, rows: list[dict[str, object]]) -> None
             writer.writerow({column: row.get(column, "") for column in LANDING_TABLES[table]})
 
 
+def mart_names(warehouse: Path) -> list[str]:
+    """The tables of schema ``marts`` in a built warehouse, sorted."""
+    rows = query(
+        warehouse,
+        "select table_name from information_schema.tables where table_schema = 'marts' order by 1",
+    )
+    return [name for (name,) in rows]
+
+
 def query(warehouse: Path, sql: str) -> list[tuple]:
     """Run a read-only query against a built warehouse."""
     with duckdb.connect(str(warehouse), read_only=True) as con:

@@ -45,6 +45,7 @@ from tests.conftest import (
     MANAGED_SERVICES_OFFERING,
     PROJECT_DIR,
     build_warehouse,
+    mart_names,
     query,
     write_table,
 )
@@ -557,7 +558,7 @@ def rejected(builds: Builds, table: str) -> list[tuple[str, str, Decimal | None]
     key is the field the case wrote first (its id).
     """
     key = TABLES_BY_NAME[table].key
-    rows = query(
+    return query(
         builds.broken,
         f"""
         select
@@ -570,10 +571,9 @@ def rejected(builds: Builds, table: str) -> list[tuple[str, str, Decimal | None]
         from audit.rejected_rows where source_table = '{table}'
         """,
     )
-    return rows
 
 
-@pytest.mark.parametrize("kind", [k for k in MUTATIONS])
+@pytest.mark.parametrize("kind", list(MUTATIONS))
 def test_each_case_is_rejected_by_row_with_its_reason_and_amount(builds: Builds, kind: str) -> None:
     for expected in builds.expected[kind]:
         keys = Counter(expected.keys)
@@ -606,14 +606,7 @@ def rounded(rows: list[tuple]) -> list[tuple]:
 
 
 def test_every_mart_equals_the_clean_build(builds: Builds) -> None:
-    marts = [
-        name
-        for (name,) in query(
-            builds.clean,
-            "select table_name from information_schema.tables where table_schema = 'marts'"
-            " order by 1",
-        )
-    ]
+    marts = mart_names(builds.clean)
     assert {"customer_concentration", "mrr_movements", "churn_events"} <= set(marts)
     for mart in marts:
         sql = f"select * from marts.{mart} order by all"

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from orchestration.demo.generator import generate
-from tests.conftest import build_warehouse, query
+from tests.conftest import build_warehouse, mart_names, query
 
 pytestmark = pytest.mark.slow
 
@@ -49,17 +49,6 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return {"monthly": monthly, "full": full}
 
 
-def marts(warehouse: Path) -> list[str]:
-    return [
-        name
-        for (name,) in query(
-            warehouse,
-            "select table_name from information_schema.tables where table_schema = 'marts'"
-            " order by 1",
-        )
-    ]
-
-
 def test_every_month_is_in_the_monthly_marts(builds: dict[str, Path]) -> None:
     months = query(
         builds["monthly"],
@@ -69,8 +58,8 @@ def test_every_month_is_in_the_monthly_marts(builds: dict[str, Path]) -> None:
 
 
 def test_month_by_month_equals_one_full_build(builds: dict[str, Path]) -> None:
-    names = marts(builds["full"])
-    assert names == marts(builds["monthly"])
+    names = mart_names(builds["full"])
+    assert names == mart_names(builds["monthly"])
     assert {"customer_concentration", "mrr_movements", "classification_transitions"} <= set(names)
     for mart in names:
         sql = f"select * from marts.{mart} order by all"
