@@ -11,8 +11,10 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from tests.orchestration.conftest import (
@@ -38,6 +40,10 @@ print(count(), flush=True)
 sys.stdin.readline()
 print(count(), flush=True)
 """
+
+
+#: The staging models: base models (row checks) and the views over them.
+STAGING_MODELS = {path.stem for path in (PROJECT_DIR / "models" / "staging").rglob("*.sql")}
 
 
 def sha256(path: Path) -> str:
@@ -105,6 +111,77 @@ def test_rerunning_a_month_leaves_every_mart_identical(
     before = month_rerun["marts_before"]
     assert len(before) >= 2 and all(before.values())
     assert table_snapshot(served, "marts") == before
+
+
+def materialized_models(result, *, kept: bool = False) -> set[str]:
+    """Names of the assets after landing a run rebuilt, or (``kept``) recorded as kept."""
+    names = set()
+    for event in result.get_asset_materialization_events():
+        materialization = event.event_specific_data.materialization
+        is_kept = "kept_unchanged" in materialization.metadata
+        if is_kept == kept and materialization.asset_key.path[0] != "landing":
+            names.add(materialization.asset_key.path[-1])
+    return names
+
+
+def test_a_rerun_on_unchanged_landing_files_keeps_the_staging_models(
+    month_rerun: dict[str, object],
+) -> None:
+    # Same files, code and vars as the served build: every staging model is kept.
+    assert materialized_models(month_rerun["result"], kept=True) == STAGING_MODELS
+    rebuilt = materialized_models(month_rerun["result"])
+    assert not rebuilt & STAGING_MODELS
+    assert {"customer_concentration", "data_quality_summary", "publish_log"} <= rebuilt
+
+
+def test_a_changed_landing_file_rebuilds_its_staging_models_and_their_dependents(
+    tmp_path: Path, served: Path, demo_landing: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A copy of the served file, and a landing folder whose files are the served build's
+    # (symbolic links: the same files to the loader) but for the invoice lines: one more line
+    # in the run's month, a resale of 1,234.56 for the first customer with revenue that month.
+    warehouse = tmp_path / "warehouse" / "portfolio.duckdb"
+    warehouse.parent.mkdir()
+    shutil.copy(served, warehouse)
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    for path in demo_landing.iterdir():
+        if path.name == "invoice_lines.csv":
+            shutil.copy(path, landing / path.name)
+        else:
+            (landing / path.name).symlink_to(path)
+    with duckdb.connect(str(served), read_only=True) as con:
+        customer_id, offering_id, ttm_before = con.execute(
+            """
+            select customer_id, min(offering_id), min(revenue_ttm)
+            from marts.customer_concentration
+            join staging.stg_landing__invoice_lines using (customer_id)
+            where as_of_month = ? and revenue_ttm > 0
+            group by customer_id order by customer_id limit 1
+            """,
+            [f"{DEMO_LAST_MONTH}-01"],
+        ).fetchall()[0]
+    with (landing / "invoice_lines.csv").open("a") as lines:
+        lines.write(
+            f"INV-LATE-001,INV-LATE,{DEMO_LAST_MONTH}-28,{customer_id},{offering_id},"
+            "product_resale,1,1234.56,1000.00\n"
+        )
+    monkeypatch.setenv("PORTFOLIO_WAREHOUSE", str(warehouse))
+    monkeypatch.setenv("PORTFOLIO_LANDING_DIR", str(landing))
+
+    result = run_portfolio_job(DEMO_LAST_MONTH, DEMO_LAST_MONTH)
+
+    # Only the invoice lines' models are checked again; nothing references them.
+    rebuilt, kept = materialized_models(result), materialized_models(result, kept=True)
+    assert rebuilt & STAGING_MODELS == {"base_landing__invoice_lines", "stg_landing__invoice_lines"}
+    assert kept == STAGING_MODELS - rebuilt
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        ttm_after = con.execute(
+            "select revenue_ttm from marts.customer_concentration "
+            "where as_of_month = ? and customer_id = ?",
+            [f"{DEMO_LAST_MONTH}-01", customer_id],
+        ).fetchall()[0][0]
+    assert ttm_after - ttm_before == Decimal("1234.56")
 
 
 def test_a_reader_keeps_its_snapshot_and_never_blocks_the_build(

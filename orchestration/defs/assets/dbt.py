@@ -22,6 +22,8 @@ from dagster import (
     AssetKey,
     AssetsDefinition,
     Config,
+    MaterializeResult,
+    MetadataValue,
     PartitionsDefinition,
 )
 from dagster_dbt import (
@@ -40,6 +42,7 @@ from orchestration.defs.project import DBT_PROJECT
 from orchestration.defs.resources import CANDIDATE_WRITER, WarehouseResource
 from orchestration.defs.run_config import DBT_OP_NAME
 from orchestration.landing.contract import LANDING_SCHEMA
+from orchestration.warehouse import staging_reuse
 
 #: Group of the dbt seeds (lookup tables, schema ``reference``).
 SEED_GROUP = "reference"
@@ -134,13 +137,67 @@ def build_dbt_assets(project: DbtProject) -> AssetsDefinition:
         first, last = partition_months(context.partition_key_range)
         month_vars = dbt_month_vars(first, last, settings.cut_off_month())
         args = ["build", "--vars", json.dumps(month_vars)]
+        manifest = json.loads(project.manifest_path.read_text())
+        with warehouse.connect(context) as con:
+            states, export_date = staging_reuse.landing_states(con)
+            fingerprints = staging_reuse.staging_fingerprints(
+                manifest,
+                states,
+                export_date,
+                month_vars,
+                (project.project_dir / "dbt_project.yml").read_text(),
+            )
+            # Only a run of every dbt asset and check keeps models: a subset relies on dbt's
+            # indirect selection of tests, which leaving models out would change.
+            kept = (
+                staging_reuse.reusable_models(con, manifest, fingerprints)
+                if not config.full_refresh and builds_everything(context)
+                else []
+            )
         if config.full_refresh:
             args.append("--full-refresh")
+        if kept:
+            # The kept models and the tests that only they feed are left out; tests that
+            # also read a rebuilt model stay selected (no indirect exclusion).
+            left_out = staging_reuse.kept_nodes(manifest, kept)
+            args += ["--exclude", " ".join(left_out), "--indirect-selection", "empty"]
+            context.log.info(
+                f"kept {len(kept)} staging models (and {len(left_out) - len(kept)} tests that "
+                "only they feed), whose landing files, code and vars are unchanged since the "
+                f"served build: {', '.join(kept)}"
+            )
+        # A kept model is as current as if the run had rebuilt it: say so, so that the assets
+        # downstream of it (publish) run. Yielded first: a multi-asset yields in topological order.
+        translator = PortfolioTranslator()
+        for name in kept:
+            node = next(
+                node
+                for node in manifest["nodes"].values()
+                if node["resource_type"] == "model" and node["name"] == name
+            )
+            yield MaterializeResult(
+                asset_key=translator.get_asset_key(node),
+                metadata={"kept_unchanged": MetadataValue.bool(True)},
+            )
         with warehouse.dbt_environment(context) as target_path:
             invocation = dbt.cli(args, context=context, target_path=target_path)
             yield from invocation.stream()
+            results = invocation.get_artifact("run_results.json")["results"]
+        built = {r["unique_id"] for r in results if r["status"] == "success"}
+        with warehouse.connect(context) as con:
+            staging_reuse.record_build(
+                con, fingerprints, built, complete=builds_everything(context), now=settings.now()
+            )
 
     return dbt_models
+
+
+def builds_everything(context: AssetExecutionContext) -> bool:
+    """Whether the step builds every dbt asset and runs every dbt asset check."""
+    assets_def = context.assets_def
+    return set(context.selected_asset_keys) == set(assets_def.keys) and set(
+        context.selected_asset_check_keys
+    ) == set(assets_def.check_keys)
 
 
 dbt_models = build_dbt_assets(DBT_PROJECT)
