@@ -37,8 +37,9 @@ import duckdb
 #: Schema and table of the recorded fingerprints, inside the warehouse.
 STATE_SCHEMA = "audit"
 STATE_TABLE = "staging_inputs"
-#: The dbt vars that choose a run's months: they do not change what a staging model computes.
-RUN_MONTH_VARS = frozenset({"as_of_month", "start_month", "end_month"})
+#: The dbt vars that choose a run's months and which months its tests read: they do not change
+#: what a staging model computes.
+RUN_MONTH_VARS = frozenset({"as_of_month", "start_month", "end_month", "test_run_months_only"})
 #: Macros that read the run's months: a model calling one is never kept.
 RUN_MONTH_MACROS = frozenset({"partition_months", "in_partition", "month_var"})
 #: The landing source read for the export date, not for its rows.
@@ -189,6 +190,24 @@ def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> boo
             "where table_schema = ? and table_name = ?",
             [schema, name],
         ).fetchall()[0][0]
+    )
+
+
+def monthly_marts_present(con: duckdb.DuckDBPyConnection, manifest: Mapping[str, Any]) -> bool:
+    """Whether every monthly snapshot mart (incremental model) exists in the warehouse.
+
+    Then a run that replaces some months leaves the others as an earlier run built and tested
+    them, and may test only its own (dbt var ``test_run_months_only``); on a first build the
+    marts are built whole and every month is tested.
+    """
+    marts = [
+        node
+        for node in manifest["nodes"].values()
+        if node.get("resource_type") == "model"
+        and (node.get("config") or {}).get("materialized") == "incremental"
+    ]
+    return bool(marts) and all(
+        _table_exists(con, node["schema"], node.get("alias") or node["name"]) for node in marts
     )
 
 

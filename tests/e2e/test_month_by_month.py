@@ -10,16 +10,24 @@ landing folder:
 
 Every mart must be identical, row for row: a monthly mart that read its own earlier months,
 or a month's rows that depended on which months were built before, would differ.
+
+A run that tests only its own months (var ``test_run_months_only``, set by a Dagster run on a
+warehouse whose monthly marts exist) must not see a fault in another month, and without the
+var the same fault must fail the test.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from orchestration.demo.generator import generate
-from tests.conftest import build_warehouse, mart_names, query
+from tests.conftest import BIN_DIR, PROJECT_DIR, build_warehouse, mart_names, query
 
 pytestmark = pytest.mark.slow
 
@@ -66,3 +74,53 @@ def test_month_by_month_equals_one_full_build(builds: dict[str, Path]) -> None:
         full, monthly = query(builds["full"], sql), query(builds["monthly"], sql)
         assert len(full) > 0, mart
         assert monthly == full, mart
+
+
+def run_dbt_tests(warehouse: Path, vars_: str) -> subprocess.CompletedProcess[str]:
+    """``dbt test`` of the generic data tests of customer_offering_matrix on ``warehouse``."""
+    env = {
+        **os.environ,
+        "PORTFOLIO_WAREHOUSE": str(warehouse),
+        "DBT_PROFILES_DIR": str(PROJECT_DIR / "profiles"),
+    }
+    return subprocess.run(
+        [
+            str(BIN_DIR / "dbt"),
+            "test",
+            "--select",
+            "customer_offering_matrix,test_type:generic",
+            "--vars",
+            vars_,
+            "--target-path",
+            str(warehouse.parent / "dbt-target"),
+            "--log-path",
+            str(warehouse.parent / "dbt-logs"),
+        ],
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_a_run_testing_its_own_months_reads_only_those(
+    builds: dict[str, Path], tmp_path: Path
+) -> None:
+    # A copy of the month-by-month warehouse whose first month holds one matrix row twice.
+    warehouse = tmp_path / "portfolio.duckdb"
+    shutil.copy(builds["monthly"], warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(
+            f"""
+            insert into marts.customer_offering_matrix
+            select * from marts.customer_offering_matrix
+            where as_of_month = '{MONTHS[0]}-01' limit 1
+            """
+        )
+    own_months = run_dbt_tests(
+        warehouse, f"{{as_of_month: '{MONTHS[-1]}', test_run_months_only: true}}"
+    )
+    assert own_months.returncode == 0, own_months.stdout
+    every_month = run_dbt_tests(warehouse, f"{{as_of_month: '{MONTHS[-1]}'}}")
+    assert every_month.returncode == 1
+    assert "FAIL 1 unique_combination_of_columns_customer_offering_matrix" in every_month.stdout
