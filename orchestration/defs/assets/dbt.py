@@ -42,7 +42,7 @@ from orchestration.defs.project import DBT_PROJECT
 from orchestration.defs.resources import CANDIDATE_WRITER, WarehouseResource
 from orchestration.defs.run_config import DBT_OP_NAME
 from orchestration.landing.contract import LANDING_SCHEMA
-from orchestration.warehouse import staging_reuse
+from orchestration.warehouse import kept_models
 
 #: Group of the dbt seeds (lookup tables, schema ``reference``).
 SEED_GROUP = "reference"
@@ -139,10 +139,10 @@ def build_dbt_assets(project: DbtProject) -> AssetsDefinition:
         manifest = json.loads(project.manifest_path.read_text())
         with warehouse.connect(context) as con:
             # The monthly marts' other months were tested by the runs that built them.
-            if not config.full_refresh and staging_reuse.monthly_marts_present(con, manifest):
+            if not config.full_refresh and kept_models.monthly_marts_present(con, manifest):
                 dbt_vars["test_run_months_only"] = "true"
-            states, export_date = staging_reuse.landing_states(con)
-            fingerprints = staging_reuse.staging_fingerprints(
+            states, export_date = kept_models.landing_states(con)
+            fingerprints = kept_models.model_fingerprints(
                 manifest,
                 states,
                 export_date,
@@ -152,7 +152,7 @@ def build_dbt_assets(project: DbtProject) -> AssetsDefinition:
             # Only a run of every dbt asset and check keeps models: a subset relies on dbt's
             # indirect selection of tests, which leaving models out would change.
             kept = (
-                staging_reuse.reusable_models(con, manifest, fingerprints)
+                kept_models.reusable_models(con, manifest, fingerprints)
                 if not config.full_refresh and builds_everything(context)
                 else []
             )
@@ -162,11 +162,11 @@ def build_dbt_assets(project: DbtProject) -> AssetsDefinition:
         if kept:
             # The kept models and the tests that only they feed are left out; tests that
             # also read a rebuilt model stay selected (no indirect exclusion).
-            left_out = staging_reuse.kept_nodes(manifest, kept)
+            left_out = kept_models.kept_nodes(manifest, kept)
             args += ["--exclude", " ".join(left_out), "--indirect-selection", "empty"]
             context.log.info(
-                f"kept {len(kept)} staging models (and {len(left_out) - len(kept)} tests that "
-                "only they feed), whose landing files, code and vars are unchanged since the "
+                f"kept {len(kept)} models (and {len(left_out) - len(kept)} tests that read "
+                "only them), whose landing files, code and vars are unchanged since the "
                 f"served build: {', '.join(kept)}"
             )
         # A kept model is as current as if the run had rebuilt it: say so, so that the assets
@@ -188,7 +188,7 @@ def build_dbt_assets(project: DbtProject) -> AssetsDefinition:
             results = invocation.get_artifact("run_results.json")["results"]
         built = {r["unique_id"] for r in results if r["status"] == "success"}
         with warehouse.connect(context) as con:
-            staging_reuse.record_build(
+            kept_models.record_build(
                 con, fingerprints, built, complete=builds_everything(context), now=settings.now()
             )
 

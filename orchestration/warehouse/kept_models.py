@@ -1,27 +1,31 @@
-"""Staging models a run can keep: those whose inputs have not changed since the served build.
+"""Models a run can keep: those whose inputs have not changed since the build the warehouse holds.
 
-The staging layer (``models/staging/``: the base models that type and check every landing row,
-and the views over them) is most of a build's cost on a large export: at 100,000 customers the
-checks of 31.8 million time entries alone take tens of seconds. A month-end run on the same
-landing files would compute exactly the same rows again. A staging model's result depends only
-on
+A run rebuilds the months it was asked for in the monthly snapshot marts (incremental). Every
+other model is rebuilt whole, and most of them read only the landing data: the base models that
+type and check every landing row (at 100,000 customers `base_landing__time_entries` checks
+31.8 million rows), the views over them, the intermediate tables aggregating them and the audit
+tables. On the same landing files such a model computes exactly the same rows again. A table or
+view model's result depends only on
 
 - the landing tables it reads, each identified by the loader's ``file_state`` of its latest load
   in ``landing.load_log`` (path, size, modification and change times, inode, encoding and
   contract: a table kept unchanged by the loader keeps its state);
 - the export date (the latest load's ``loaded_at`` as a date), which sets the plausible-date
-  window and appears in rejection details; it is what the model reads of ``landing.load_log``;
-- the staging models and seeds it references (their own inputs, recursively);
+  window and appears in rejection details; it is what a model reads of ``landing.load_log``
+  (``landing.reader_rejects``, the lines the reader could not parse, is identified by the
+  states of every landing file);
+- the models and seeds it references (their own inputs, recursively);
 - its code: the model's SQL and configuration, every macro it calls (recursively), the landing
   contract (the sources' columns and meta), ``dbt_project.yml``, and the run's dbt vars other
-  than its months (``as_of_month``, ``start_month``, ``end_month``; no staging model reads them,
-  :func:`reads_run_months` guards it).
+  than its months (:data:`RUN_MONTH_VARS`).
 
-:func:`staging_fingerprints` hashes these per staging model. After a successful dbt build the
-run records them in ``audit.staging_inputs`` (:func:`record_fingerprints`); the next run
-excludes from its ``dbt build`` every staging model whose fingerprint equals the recorded one
-and whose relation exists (:func:`reusable_models`), and with it the data tests that only those
-models feed, which passed on the same rows. A full refresh keeps nothing.
+A model that reads the run's months (:func:`reads_run_months`), an incremental model, and every
+model downstream of one of those has no fingerprint: it is always rebuilt.
+:func:`model_fingerprints` hashes the inputs of the others. After a successful dbt build the run
+records them in ``audit.model_inputs`` (:func:`record_build`); the next run excludes from its
+``dbt build`` every model whose fingerprint equals the recorded one and whose relation exists
+(:func:`reusable_models`), and with them the data tests that read only kept models, which passed
+on the same rows. A full refresh keeps nothing.
 """
 
 from __future__ import annotations
@@ -36,14 +40,18 @@ import duckdb
 
 #: Schema and table of the recorded fingerprints, inside the warehouse.
 STATE_SCHEMA = "audit"
-STATE_TABLE = "staging_inputs"
+STATE_TABLE = "model_inputs"
 #: The dbt vars that choose a run's months and which months its tests read: they do not change
-#: what a staging model computes.
+#: what a model rebuilt whole computes.
 RUN_MONTH_VARS = frozenset({"as_of_month", "start_month", "end_month", "test_run_months_only"})
 #: Macros that read the run's months: a model calling one is never kept.
-RUN_MONTH_MACROS = frozenset({"partition_months", "in_partition", "month_var"})
+RUN_MONTH_MACROS = frozenset({"partition_months", "in_partition"})
 #: The landing source read for the export date, not for its rows.
 LOAD_LOG = "load_log"
+#: The landing source of the lines the reader could not parse, written from every file.
+READER_REJECTS = "reader_rejects"
+#: The state of an optional landing file that was not there (its table is empty).
+ABSENT = "absent"
 
 
 def _digest(value: Any) -> str:
@@ -74,15 +82,11 @@ def reads_run_months(manifest: Mapping[str, Any], node: Mapping[str, Any]) -> bo
     )
 
 
-def is_staging_model(node: Mapping[str, Any]) -> bool:
-    """A model of the staging layer (``models/staging/...``), materialized as a table or view."""
-    fqn = node.get("fqn", [])
-    return (
-        node.get("resource_type") == "model"
-        and len(fqn) > 2
-        and fqn[1] == "staging"
-        and (node.get("config") or {}).get("materialized") in ("table", "view")
-    )
+def is_rebuilt_whole(node: Mapping[str, Any]) -> bool:
+    """A model materialized as a table or view: each build computes all of it."""
+    return node.get("resource_type") == "model" and (node.get("config") or {}).get(
+        "materialized"
+    ) in ("table", "view")
 
 
 def code_fingerprint(manifest: Mapping[str, Any], node: Mapping[str, Any]) -> str:
@@ -99,20 +103,20 @@ def code_fingerprint(manifest: Mapping[str, Any], node: Mapping[str, Any]) -> st
     )
 
 
-def staging_fingerprints(
+def model_fingerprints(
     manifest: Mapping[str, Any],
     landing_states: Mapping[str, str | None],
     export_date: str | None,
     dbt_vars: Mapping[str, Any],
     project_config: str,
 ) -> dict[str, str]:
-    """The inputs fingerprint of every staging model that can be kept, by unique id.
+    """The inputs fingerprint of every model that can be kept, by unique id.
 
     ``landing_states`` maps a landing table to the ``file_state`` of its latest load (None:
     no file); ``export_date`` is the latest load's date; ``dbt_vars`` the run's vars;
-    ``project_config`` the text of ``dbt_project.yml``. A staging model that depends on
-    anything else (an intermediate model, a non-landing source) or reads the run's months
-    has no fingerprint: it is always rebuilt.
+    ``project_config`` the text of ``dbt_project.yml``. A model that is not rebuilt whole,
+    reads the run's months, or depends on a model without a fingerprint or on another
+    source has none: it is always rebuilt.
     """
     shared = _digest(
         {
@@ -133,7 +137,7 @@ def staging_fingerprints(
             return None
         unknown.add(unique_id)  # also guards a cycle
         node = nodes.get(unique_id)
-        if node is None or not is_staging_model(node) or reads_run_months(manifest, node):
+        if node is None or not is_rebuilt_whole(node) or reads_run_months(manifest, node):
             return None
         parts: dict[str, Any] = {"code": code_fingerprint(manifest, node), "shared": shared}
         for parent_id in node.get("depends_on", {}).get("nodes", []):
@@ -141,7 +145,9 @@ def staging_fingerprints(
                 source = sources[parent_id]
                 if source["name"] == LOAD_LOG:
                     parts[parent_id] = "export date"
-                elif source["name"] in landing_states and landing_states[source["name"]]:
+                elif source["name"] == READER_REJECTS and all(landing_states.values()):
+                    parts[parent_id] = sorted(landing_states.items())
+                elif landing_states.get(source["name"]):
                     parts[parent_id] = {
                         "state": landing_states[source["name"]],
                         "columns": source.get("columns"),
@@ -166,7 +172,8 @@ def staging_fingerprints(
 
 
 def landing_states(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, str | None], str | None]:
-    """The ``file_state`` per landing table of the latest load, and that load's date.
+    """The ``file_state`` per landing table of the latest load (:data:`ABSENT` for an optional
+    file that was not there, None when unknown), and that load's date.
 
     Empty when the warehouse has no load log yet.
     """
@@ -174,7 +181,10 @@ def landing_states(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, str | None
         return {}, None
     rows = con.execute(
         f"""
-        select table_name, case when is_present then file_state end, cast(loaded_at as date)
+        select
+            table_name,
+            case when is_present then file_state else '{ABSENT}' end,
+            cast(loaded_at as date)
         from landing.{LOAD_LOG}
         where loaded_at = (select max(loaded_at) from landing.{LOAD_LOG})
         """
@@ -226,17 +236,26 @@ def reusable_models(
     manifest: Mapping[str, Any],
     fingerprints: Mapping[str, str],
 ) -> list[str]:
-    """Staging models whose recorded fingerprint equals ``fingerprints`` and whose relation
+    """Models whose recorded fingerprint equals ``fingerprints`` and whose relation
     exists in the warehouse: their names, parents before children (then by name)."""
     recorded = recorded_fingerprints(con)
-    kept = []
-    for unique_id, current in fingerprints.items():
-        node = manifest["nodes"][unique_id]
-        if recorded.get(unique_id) == current and _table_exists(
-            con, node["schema"], node.get("alias") or node["name"]
+    nodes = manifest["nodes"]
+    kept: list[str] = []
+    # Parents first, so that a model is kept only when every model it reads is kept too.
+    for unique_id in topological(manifest, fingerprints):
+        node = nodes[unique_id]
+        parents = [
+            parent
+            for parent in node.get("depends_on", {}).get("nodes", [])
+            if nodes.get(parent, {}).get("resource_type") == "model"
+        ]
+        if (
+            recorded.get(unique_id) == fingerprints[unique_id]
+            and all(parent in kept for parent in parents)
+            and _table_exists(con, node["schema"], node.get("alias") or node["name"])
         ):
             kept.append(unique_id)
-    return [manifest["nodes"][unique_id]["name"] for unique_id in topological(manifest, kept)]
+    return [nodes[unique_id]["name"] for unique_id in kept]
 
 
 def topological(manifest: Mapping[str, Any], unique_ids: Iterable[str]) -> list[str]:
@@ -268,8 +287,8 @@ def record_build(
 ) -> None:
     """Record what a successful dbt build left in the warehouse.
 
-    After a ``complete`` build (every model and test selected, some staging models kept) each
-    staging model's table matches its current ``fingerprints``. A partial build may have rebuilt
+    After a ``complete`` build (every model and test selected, some models kept) each model's
+    relation matches its current ``fingerprints``. A partial build may have rebuilt
     a model from a parent it did not rebuild, so the models it ``built`` lose their record (the
     next build rebuilds them) and the others keep theirs.
     """

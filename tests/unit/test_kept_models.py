@@ -1,4 +1,4 @@
-"""Which staging models a run may keep (orchestration/warehouse/staging_reuse.py).
+"""Which staging models a run may keep (orchestration/warehouse/kept_models.py).
 
 The manifest here is a hand-made miniature of the real one: two landing sources and the load
 log, a base model per source (the invoice lines' one references the customers'), a view over
@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from orchestration.warehouse import staging_reuse
+from orchestration.warehouse import kept_models
 from orchestration.warehouse.connection import connect_warehouse
 
 CUSTOMERS = "source.customer_portfolio.landing.customers"
@@ -26,6 +26,8 @@ STG_CUSTOMERS = "model.customer_portfolio.stg_landing__customers"
 STG_INVOICES = "model.customer_portfolio.stg_landing__invoice_lines"
 STG_MONTHLY = "model.customer_portfolio.stg_landing__invoices_of_the_run"
 INT_MONTHS = "model.customer_portfolio.int_customer_months_aggregated"
+MART = "model.customer_portfolio.customer_concentration"
+FEATURES = "model.customer_portfolio.churn_risk_features"
 VALIDATE = "macro.customer_portfolio.validate_landing_rows"
 CONTRACT = "macro.customer_portfolio.landing_contract_columns"
 PARTITION = "macro.customer_portfolio.partition_months"
@@ -87,6 +89,10 @@ def manifest() -> dict[str, Any]:
                 "stg_landing__invoices_of_the_run", "staging", [BASE_INVOICES], [PARTITION]
             ),
             INT_MONTHS: model("int_customer_months_aggregated", "intermediate", [STG_INVOICES]),
+            MART: model(
+                "customer_concentration", "marts", [INT_MONTHS], materialized="incremental"
+            ),
+            FEATURES: model("churn_risk_features", "marts", [MART, STG_CUSTOMERS]),
             "test.unique_stg_customers": data_test("unique_stg_customers", [STG_CUSTOMERS]),
             "test.relationships_invoices_customers": data_test(
                 "relationships_invoices_customers", [STG_INVOICES, STG_CUSTOMERS]
@@ -109,7 +115,7 @@ def fingerprints(manifest: dict[str, Any], **changes: Any) -> dict[str, str]:
         "project_config": "name: customer_portfolio",
     }
     arguments.update(changes)
-    return staging_reuse.staging_fingerprints(manifest, **arguments)
+    return kept_models.model_fingerprints(manifest, **arguments)
 
 
 def changed(before: dict[str, str], after: dict[str, str]) -> set[str]:
@@ -117,12 +123,13 @@ def changed(before: dict[str, str], after: dict[str, str]) -> set[str]:
     return {unique_id for unique_id in before if before[unique_id] != after[unique_id]}
 
 
-def test_only_staging_models_that_do_not_read_the_run_months_have_a_fingerprint(manifest):
+def test_models_reading_run_months_incremental_models_and_their_descendants_have_none(manifest):
     assert set(fingerprints(manifest)) == {
         BASE_CUSTOMERS,
         BASE_INVOICES,
         STG_CUSTOMERS,
         STG_INVOICES,
+        INT_MONTHS,
     }
 
 
@@ -135,12 +142,17 @@ def test_a_changed_landing_file_changes_its_models_and_those_that_reference_them
     invoices_changed = fingerprints(
         manifest, landing_states={**STATES, "invoice_lines": "invoice_lines.csv 901 bytes"}
     )
-    assert changed(before, invoices_changed) == {BASE_INVOICES, STG_INVOICES}
+    assert changed(before, invoices_changed) == {BASE_INVOICES, STG_INVOICES, INT_MONTHS}
 
 
-def test_a_missing_landing_file_leaves_its_models_without_a_fingerprint(manifest):
+def test_a_landing_file_of_unknown_state_leaves_its_models_without_a_fingerprint(manifest):
     kept = fingerprints(manifest, landing_states={**STATES, "invoice_lines": None})
-    assert set(kept) == {BASE_CUSTOMERS, STG_CUSTOMERS}
+    assert set(kept) == {BASE_CUSTOMERS, STG_CUSTOMERS}  # and not the intermediate table
+
+
+def test_an_optional_file_that_appears_changes_its_models(manifest):
+    absent = fingerprints(manifest, landing_states={**STATES, "invoice_lines": kept_models.ABSENT})
+    assert changed(absent, fingerprints(manifest)) == {BASE_INVOICES, STG_INVOICES, INT_MONTHS}
 
 
 def test_the_run_months_do_not_matter_but_other_vars_the_export_date_and_code_do(manifest):
@@ -178,7 +190,7 @@ def test_a_staging_model_reading_a_month_var_in_its_code_is_never_kept(manifest)
 
 
 def test_kept_nodes_leave_out_tests_that_read_only_kept_models(manifest):
-    assert staging_reuse.kept_nodes(
+    assert kept_models.kept_nodes(
         manifest, ["stg_landing__customers", "stg_landing__invoice_lines"]
     ) == [
         "stg_landing__customers",
@@ -187,7 +199,7 @@ def test_kept_nodes_leave_out_tests_that_read_only_kept_models(manifest):
         "unique_stg_customers",
     ]
     # The intermediate model is rebuilt, so its relationship test runs.
-    assert "relationships_int_customers" not in staging_reuse.kept_nodes(
+    assert "relationships_int_customers" not in kept_models.kept_nodes(
         manifest, ["stg_landing__customers"]
     )
 
@@ -197,15 +209,18 @@ def test_a_model_is_reusable_when_recorded_with_the_same_fingerprint_and_present
 ):
     current = fingerprints(manifest)
     with connect_warehouse(tmp_path / "portfolio.duckdb") as con:
-        assert staging_reuse.reusable_models(con, manifest, current) == []  # nothing recorded
+        assert kept_models.reusable_models(con, manifest, current) == []  # nothing recorded
         con.execute("create schema staging")
         for name in ("base_landing__customers", "base_landing__invoice_lines"):
             con.execute(f"create table staging.{name} as select 1 as id")
         con.execute("create view staging.stg_landing__customers as select 1 as id")
+        con.execute("create schema intermediate")
+        con.execute("create table intermediate.int_customer_months_aggregated as select 1 as id")
         stale = {**current, STG_CUSTOMERS: "an older fingerprint"}
-        staging_reuse.record_fingerprints(con, stale, datetime(2026, 11, 30, tzinfo=UTC))
-        # stg_landing__invoice_lines is recorded but absent; stg_landing__customers is stale.
-        assert staging_reuse.reusable_models(con, manifest, current) == [
+        kept_models.record_fingerprints(con, stale, datetime(2026, 11, 30, tzinfo=UTC))
+        # stg_landing__invoice_lines is recorded but absent, so the intermediate table over it
+        # is rebuilt too; stg_landing__customers is stale.
+        assert kept_models.reusable_models(con, manifest, current) == [
             "base_landing__customers",
             "base_landing__invoice_lines",
         ]
@@ -214,7 +229,7 @@ def test_a_model_is_reusable_when_recorded_with_the_same_fingerprint_and_present
         con.execute(
             "alter table staging.base_landing__customers rename to base_landing__zz_customers"
         )
-        assert staging_reuse.reusable_models(con, manifest, current) == [
+        assert kept_models.reusable_models(con, manifest, current) == [
             "base_landing__zz_customers",
             "base_landing__invoice_lines",
         ]
@@ -223,15 +238,18 @@ def test_a_model_is_reusable_when_recorded_with_the_same_fingerprint_and_present
 def test_a_partial_build_forgets_the_models_it_built(manifest, tmp_path: Path):
     current = fingerprints(manifest)
     with connect_warehouse(tmp_path / "portfolio.duckdb") as con:
-        staging_reuse.record_build(con, current, [], complete=True)
-        assert staging_reuse.recorded_fingerprints(con) == current
-        staging_reuse.record_build(con, {}, [BASE_INVOICES, INT_MONTHS], complete=False)
-        assert set(staging_reuse.recorded_fingerprints(con)) == set(current) - {BASE_INVOICES}
+        kept_models.record_build(con, current, [], complete=True)
+        assert kept_models.recorded_fingerprints(con) == current
+        kept_models.record_build(con, {}, [BASE_INVOICES, INT_MONTHS], complete=False)
+        assert set(kept_models.recorded_fingerprints(con)) == set(current) - {
+            BASE_INVOICES,
+            INT_MONTHS,
+        }
 
 
 def test_landing_states_are_those_of_the_latest_load(tmp_path: Path):
     with connect_warehouse(tmp_path / "portfolio.duckdb") as con:
-        assert staging_reuse.landing_states(con) == ({}, None)
+        assert kept_models.landing_states(con) == ({}, None)
         con.execute("create schema landing")
         con.execute(
             "create table landing.load_log (table_name varchar, is_present boolean, "
@@ -242,10 +260,11 @@ def test_landing_states_are_those_of_the_latest_load(tmp_path: Path):
             insert into landing.load_log values
                 ('customers', true, 'old state', '2026-10-31 08:00'),
                 ('customers', true, 'new state', '2026-11-30 08:00'),
-                ('churn_events', false, null, '2026-11-30 08:00')
+                ('churn_events', false, null, '2026-11-30 08:00'),
+                ('time_entries', true, null, '2026-11-30 08:00')
             """
         )
-        assert staging_reuse.landing_states(con) == (
-            {"customers": "new state", "churn_events": None},
+        assert kept_models.landing_states(con) == (
+            {"customers": "new state", "churn_events": "absent", "time_entries": None},
             "2026-11-30",
         )
