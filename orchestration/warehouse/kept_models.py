@@ -328,22 +328,30 @@ def record_fingerprints(
 
 def kept_nodes(manifest: Mapping[str, Any], kept_models: Iterable[str]) -> list[str]:
     """The dbt nodes a run leaves out when it keeps ``kept_models``: those models and every
-    data test all of whose parents are among them (names, sorted).
+    data test that reads only them and the landing sources they read (names, sorted).
 
-    A test that also reads a model the run rebuilds (a mart's relationship to a staging
-    model, a reconciliation of a mart against staging) is not among them: it runs.
+    A kept model's fingerprint holds the state of every landing source it reads, so such a
+    source is unchanged too. A test that also reads a model the run rebuilds (a mart's
+    relationship to a staging model, a reconciliation of a mart against staging) runs.
     """
     kept = set(kept_models)
+    nodes = manifest["nodes"]
     kept_ids = {
         unique_id
-        for unique_id, node in manifest["nodes"].items()
+        for unique_id, node in nodes.items()
         if node.get("resource_type") == "model" and node["name"] in kept
+    }
+    unchanged = kept_ids | {
+        parent
+        for unique_id in kept_ids
+        for parent in nodes[unique_id].get("depends_on", {}).get("nodes", [])
+        if parent in manifest["sources"]
     }
     tests = [
         node["name"]
-        for node in manifest["nodes"].values()
+        for node in nodes.values()
         if node.get("resource_type") == "test"
         and node.get("depends_on", {}).get("nodes")
-        and set(node["depends_on"]["nodes"]) <= kept_ids
+        and set(node["depends_on"]["nodes"]) <= unchanged
     ]
     return sorted(kept) + sorted(tests)

@@ -2,15 +2,18 @@
 -- line in force on the month's last day, and each customer's MRR equals
 -- its own lines' sum: nothing is lost or counted twice between the agreement
 -- lines and the mart. (A customer whose lines sum to less than 0 would
--- show up here: negative MRR is not supported.)
+-- show up here: negative MRR is not supported.) On a run that tests only its
+-- own months, those months (macro in_run_months).
 with
 
 agreement_line_months as (
     select * from {{ ref('int_agreement_lines_expanded_to_months') }}
+    where {{ in_run_months('month_start') }}
 ),
 
 mrr_movements as (
     select * from {{ ref('mrr_movements') }}
+    where {{ in_run_months('as_of_month') }}
 ),
 
 lines_by_customer_month as (

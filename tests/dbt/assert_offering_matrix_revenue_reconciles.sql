@@ -2,11 +2,13 @@
 -- the matrix equals the customer's revenue_ttm less the TTM revenue of its
 -- invoice lines that belong to no catalogue offering (offering_id null or
 -- unknown), recomputed here from staging; and the customer has one matrix
--- row per catalogue offering. Returns the customer months that differ.
+-- row per catalogue offering. Returns the customer months that differ. On a
+-- run that tests only its own months, those months (macro in_run_months).
 with
 
 month_spine as (
     select * from {{ ref('month_spine') }}
+    where {{ in_run_months('month_start') }}
 ),
 
 invoice_lines as (
@@ -19,10 +21,12 @@ offerings as (
 
 customer_classification as (
     select * from {{ ref('customer_classification') }}
+    where {{ in_run_months('as_of_month') }}
 ),
 
 customer_offering_matrix as (
     select * from {{ ref('customer_offering_matrix') }}
+    where {{ in_run_months('as_of_month') }}
 ),
 
 invoice_lines_without_offering as (

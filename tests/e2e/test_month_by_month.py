@@ -76,7 +76,8 @@ def test_month_by_month_equals_one_full_build(builds: dict[str, Path]) -> None:
 
 
 def run_dbt_tests(warehouse: Path, vars_: str) -> subprocess.CompletedProcess[str]:
-    """``dbt test`` of the generic data tests of customer_offering_matrix on ``warehouse``."""
+    """``dbt test`` of the data tests reading customer_offering_matrix (generic tests on it and
+    singular reconciliations) on ``warehouse``."""
     env = {
         **os.environ,
         "PORTFOLIO_WAREHOUSE": str(warehouse),
@@ -87,7 +88,7 @@ def run_dbt_tests(warehouse: Path, vars_: str) -> subprocess.CompletedProcess[st
             str(BIN_DIR / "dbt"),
             "test",
             "--select",
-            "customer_offering_matrix,test_type:generic",
+            "customer_offering_matrix,test_type:data",
             "--vars",
             vars_,
             "--target-path",
@@ -133,3 +134,5 @@ def test_a_run_testing_its_own_months_reads_only_those(
     )
     assert result.returncode == 1
     assert "FAIL 1 unique_combination_of_columns_customer_offering_matrix" in result.stdout
+    # The reconciliation of the matrix with the customers' revenue (macro in_run_months).
+    assert "FAIL 1 assert_offering_matrix_revenue_reconciles" in result.stdout

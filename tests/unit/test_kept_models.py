@@ -100,6 +100,12 @@ def manifest() -> dict[str, Any]:
             "test.relationships_int_customers": data_test(
                 "relationships_int_customers", [INT_MONTHS, STG_CUSTOMERS]
             ),
+            "test.assert_landing_rows_reconcile": data_test(
+                "assert_landing_rows_reconcile", [CUSTOMERS, BASE_CUSTOMERS]
+            ),
+            "test.assert_invoices_reconcile": data_test(
+                "assert_invoices_reconcile", [INVOICE_LINES, BASE_CUSTOMERS]
+            ),
         },
     }
 
@@ -197,6 +203,12 @@ def test_kept_nodes_leave_out_tests_that_read_only_kept_models(manifest):
         "stg_landing__invoice_lines",
         "relationships_invoices_customers",
         "unique_stg_customers",
+    ]
+    # A test of a kept model against the landing table it reads is left out too; one against
+    # a landing table no kept model reads runs.
+    assert kept_models.kept_nodes(manifest, ["base_landing__customers"]) == [
+        "base_landing__customers",
+        "assert_landing_rows_reconcile",
     ]
     # The intermediate model is rebuilt, so its relationship test runs.
     assert "relationships_int_customers" not in kept_models.kept_nodes(
