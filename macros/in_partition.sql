@@ -4,8 +4,7 @@
 {% macro in_partition(column) -%}
     {%- set months = partition_months() -%}
     {%- if is_incremental() and months is not none -%}
-        {{ column }} between cast('{{ months.start }}' as date)
-        and cast('{{ months.end }}' as date)
+        {{ months_between(column, months) }}
     {%- else -%}
         true
     {%- endif -%}

@@ -6,8 +6,7 @@
     {%- set months = partition_months() -%}
     {%- if not flags.FULL_REFRESH and months is not none
         and boolean_var('test_run_months_only') -%}
-        {{ column }} between cast('{{ months.start }}' as date)
-        and cast('{{ months.end }}' as date)
+        {{ months_between(column, months) }}
     {%- else -%}
         true
     {%- endif -%}
