@@ -5,14 +5,16 @@
     'customers', 'offerings', 'agreements', 'agreement_lines',
     'invoice_lines', 'time_entries', 'churn_events',
 ] %}
+{#- The base models are read where they are used, not through import CTEs:
+    a CTE read several times is materialized whole by DuckDB (every column of
+    31.8 M time entries at 100,000 customers), a direct read scans only the
+    columns each part needs. -#}
+{%- set base = {} %}
+{%- for table in tables %}
+{%- do base.update({table: ref('base_landing__' ~ table)}) %}
+{%- endfor %}
 with
 
-{% for table in tables %}
-base_{{ table }} as (
-    select * from {{ ref('base_landing__' ~ table) }}
-),
-
-{% endfor %}
 reader_rejects as (
     select * from {{ source('landing', 'reader_rejects') }}
 ),
@@ -47,7 +49,7 @@ accepted as (
         'accepted' as outcome,
         count(*) as row_count,
         sum(amount) as amount
-    from base_{{ table }}
+    from {{ base[table] }}
     where rejection_reason is null
     {% if not loop.last %}union all{% endif %}
     {%- endfor %}
@@ -89,7 +91,7 @@ rejected as (
         cast(null as varchar) as column_name,
         rejection_root_cause as root_cause,
         cast(null as decimal(38, 18)) as rounding_difference
-    from base_{{ table }}
+    from {{ base[table] }}
     where rejection_reason is not null
     group by 1, 2, 7
     union all
@@ -126,7 +128,7 @@ after_cut_off as (
         cast(null as varchar) as column_name,
         cast(null as varchar) as root_cause,
         cast(null as decimal(38, 18)) as rounding_difference
-    from base_{{ table }}
+    from {{ base[table] }}
     where
         rejection_reason is null
         and {{ date_column }} >= cast(
@@ -175,7 +177,7 @@ rounded as (
         '{{ column.name }}' as column_name,
         cast(null as varchar) as root_cause,
         sum({{ column.name }}__rounding_difference) as rounding_difference
-    from base_{{ table }}
+    from {{ base[table] }}
     where
         rejection_reason is null
         and {{ column.name }}__rounding_difference is not null
@@ -221,7 +223,7 @@ keys_differing_in_case as (
                     as keys_with_that_case_folding
             from (
                 select distinct {{ column.name }}
-                from base_{{ table }}
+                from {{ base[table] }}
                 where rejection_reason is null
             ) as accepted_keys
         ) as keys_folded
