@@ -15,8 +15,9 @@ one step after the other on the same landing folder:
 Each measured step runs in a child process through :mod:`orchestration.benchmark.measure`:
 wall time and the peak RSS of the step's largest process. While a pipeline step runs, the
 ``run_results.json`` of its dbt invocation is copied as soon as dbt writes it (the run removes
-its dbt target folder when the dbt step ends), for the slowest dbt nodes; the run command's
-progress lines give the Dagster steps' durations.
+its dbt target folder when the dbt step ends), for the slowest dbt nodes; every node's result is
+kept in ``<size>/logs/<step>-dbt-run-results.json``. The run command's progress lines give the
+Dagster steps' durations.
 
 Prints a table per size, ratios, a scaling table (seconds per 10,000 customers) and where the
 time goes; writes every figure to ``<output>/bench-<UTC time>.json`` (and ``latest.json``).
@@ -216,6 +217,9 @@ class Bench:
         output = "".join(lines)
         (logs / f"{slug}.log").write_text(output)
         run_results = catcher.stop() if catcher else []
+        if run_results:
+            # Every node's timing, for profiling beyond the slowest few printed here.
+            (logs / f"{slug}-dbt-run-results.json").write_text(json.dumps(run_results))
         try:
             measured = json.loads(report.read_text())
         except (OSError, ValueError):
