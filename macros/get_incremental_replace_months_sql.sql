@@ -6,9 +6,12 @@
 
     The run's months are those of partition_months; without a month var
     every month is rebuilt, so every row is replaced. A model that also
-    rebuilds months after the run's sets meta `months_rebuilt_after_run`
-    (classification_transitions: 3, the next quarter end). Rows whose month
-    is among the new rows are deleted as well, so no row is ever doubled.
+    rebuilds months before or after the run's sets meta
+    `months_rebuilt_before_run` / `months_rebuilt_after_run` (see
+    rebuilt_months; classification_transitions rebuilds the next quarter
+    end, churn_risk_features the three months before the run and every
+    later one). Rows whose month is among the new rows are deleted as well,
+    so no row is ever doubled.
 -#}
 {% macro get_incremental_replace_months_sql(arg_dict) -%}
     {%- set target = arg_dict['target_relation'] -%}
@@ -23,21 +26,11 @@
     {%- set columns = get_quoted_csv(
         arg_dict['dest_columns'] | map(attribute='name')
     ) -%}
-    {%- set months = partition_months() -%}
-    {%- set months_after = (config.get('meta') or {}).get(
-        'months_rebuilt_after_run', 0
-    ) | int -%}
-    {%- set last_month = "cast('" ~ months.end ~ "' as date)"
-        if months is not none else none -%}
-    {%- if months_after > 0 and last_month is not none -%}
-        {%- set last_month = 'cast('
-            ~ dbt.dateadd('month', months_after, last_month) ~ ' as date)' -%}
-    {%- endif -%}
+    {%- set months = rebuilt_months(config.get('meta')) -%}
     delete from {{ target }}
     {%- if months is not none %}
     where
-        {{ month_column }} between cast('{{ months.start }}' as date)
-        and {{ last_month }}
+        {{ months_from(month_column, months) }}
         or {{ month_column }} in (select {{ month_column }} from {{ source }})
     {%- endif %};
 

@@ -19,16 +19,6 @@
         or (node.alias or node.name) != relation.identifier -%}
         {{ return('') }}
     {%- endif -%}
-    {%- set months_after = (node.config.meta or {}).get(
-        'months_rebuilt_after_run', 0
-    ) | int -%}
-    {%- set last_month = "cast('" ~ months.end ~ "' as date)" -%}
-    {%- if months_after > 0 -%}
-        {%- set last_month = 'cast('
-            ~ dbt.dateadd('month', months_after, last_month) ~ ' as date)' -%}
-    {%- endif -%}
-    {{ return(
-        node.config.unique_key ~ " between cast('" ~ months.start
-        ~ "' as date) and " ~ last_month
-    ) }}
+    {%- set rebuilt = rebuilt_months(node.config.meta) -%}
+    {{ return(months_from(node.config.unique_key, rebuilt)) }}
 {%- endmacro %}

@@ -1,15 +1,19 @@
 """Month-end runs, one month after the other, end where one full build ends.
 
-A generated portfolio (20 customers, 3 months to 2026-04) is built twice from the same
+A generated portfolio (40 customers, 5 months to 2026-04) is built twice from the same
 landing folder:
 
-- month by month, as the month-end schedule does: a first build of 2026-02 alone (every
-  model; the monthly marts hold that month only), then one run per later month that rebuilds
-  only the monthly marts (var ``as_of_month``) on top of the previous warehouse;
+- month by month as the data arrives, as the month-end schedule does: each month's run
+  builds every model with the data up to that month only (vars ``as_of_month`` and
+  ``cut_off_month``) on top of the previous warehouse, whose monthly marts keep their other
+  months; so a month's rows are first built before the later months exist;
 - once in full (no month var).
 
 Every mart must be identical, row for row: a monthly mart that read its own earlier months,
-or a month's rows that depended on which months were built before, would differ.
+or a month's rows that depended on which months were built before, would differ. The
+``churn_risk_features`` rows whose 3-month label sees a churn of a later run must have been
+rebuilt by that run (the data holds such rows; a test checks that it does). Re-running a
+month on complete data is covered by ``tests/orchestration/test_wap_runs.py``.
 
 A run that tests only its own months (var ``test_run_months_only``, set by a Dagster run on a
 warehouse whose monthly marts exist) must see a fault in its month and not one in another.
@@ -30,7 +34,7 @@ from tests.conftest import BIN_DIR, PROJECT_DIR, build_warehouse, mart_names, qu
 
 pytestmark = pytest.mark.slow
 
-MONTHS = ("2026-02", "2026-03", "2026-04")
+MONTHS = ("2025-12", "2026-01", "2026-02", "2026-03", "2026-04")
 
 
 @pytest.fixture(scope="module")
@@ -38,17 +42,13 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("month_by_month")
     landing = root / "landing"
     generate(
-        landing, customers=20, months=len(MONTHS), end_month=MONTHS[-1], seed=5, progress=False
+        landing, customers=40, months=len(MONTHS), end_month=MONTHS[-1], seed=9, progress=False
     )
     monthly = root / "monthly" / "portfolio.duckdb"
     monthly.parent.mkdir()
-    build_warehouse(landing, monthly, vars_=f"{{as_of_month: '{MONTHS[0]}'}}")
-    for month in MONTHS[1:]:
+    for month in MONTHS:
         build_warehouse(
-            landing,
-            monthly,
-            select="config.materialized:incremental",
-            vars_=f"{{as_of_month: '{month}'}}",
+            landing, monthly, vars_=f"{{as_of_month: '{month}', cut_off_month: '{month}'}}"
         )
     full = root / "full" / "portfolio.duckdb"
     full.parent.mkdir()
@@ -67,12 +67,33 @@ def test_every_month_is_in_the_monthly_marts(builds: dict[str, Path]) -> None:
 def test_month_by_month_equals_one_full_build(builds: dict[str, Path]) -> None:
     names = mart_names(builds["full"])
     assert names == mart_names(builds["monthly"])
-    assert {"customer_concentration", "mrr_movements", "classification_transitions"} <= set(names)
+    assert {
+        "customer_concentration",
+        "mrr_movements",
+        "classification_transitions",
+        "churn_risk_features",
+    } <= set(names)
     for mart in names:
         sql = f"select * from marts.{mart} order by all"
         full, monthly = query(builds["full"], sql), query(builds["monthly"], sql)
         assert len(full) > 0, mart
         assert monthly == full, mart
+
+
+def test_the_arriving_data_holds_labels_that_a_later_run_completes(
+    builds: dict[str, Path],
+) -> None:
+    # Rows of a month before the last whose churn falls in a later month: the run of their own
+    # month could not see it, so only a later run's rebuild makes them equal to the full build.
+    (rows,) = query(
+        builds["full"],
+        f"""
+        select count(*) from marts.churn_risk_features
+        where churned_within_3m and churn_month_within_3m > as_of_month
+            and as_of_month < '{MONTHS[-1]}-01'
+        """,
+    )[0]
+    assert rows > 0
 
 
 def run_dbt_tests(warehouse: Path, vars_: str) -> subprocess.CompletedProcess[str]:

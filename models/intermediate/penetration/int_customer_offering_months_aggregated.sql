@@ -3,6 +3,10 @@
 -- lines without an offering_id; should one get through, it belongs to no
 -- offering and is left out here while it still counts in the customer's
 -- revenue (int_customer_months_aggregated).
+-- A table, not a view: aggregating 9.5 M invoice lines took 6 s at 100,000
+-- customers on every read (the matrix and this model's tests), and a run on
+-- unchanged invoice lines keeps the table.
+{{ config(materialized='table') }}
 with
 
 invoice_lines as (

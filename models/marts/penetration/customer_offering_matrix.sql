@@ -24,8 +24,10 @@ offerings as (
     select * from {{ ref('stg_landing__offerings') }}
 ),
 
+-- The months the run's TTM windows read: its months and the 11 before them.
 customer_offering_months as (
     select * from {{ ref('int_customer_offering_months_aggregated') }}
+    where {{ in_partition('month_start', months_before=11) }}
 ),
 
 -- Each customer-offering month counts in the twelve as_of_months M with

@@ -3,7 +3,14 @@
 -- movements, margin, size, what it buys, tenure) and whether it churned in
 -- the three months after. Every feature reads months up to as_of_month only;
 -- the label reads the three months after it (see churn_month_within_3m).
-{{ config(materialized='table') }}
+-- A run rebuilds its months, the three before them (their labels read the
+-- run's months) and every later month (their windows do): see
+-- rebuilt_months. The windows read every month of mrr_movements.
+{%- set rebuilt = {
+    'months_rebuilt_before_run': 3,
+    'months_rebuilt_after_run': 'all',
+} %}
+{{ config(meta=rebuilt) }}
 with
 
 mrr_movements as (
@@ -12,14 +19,17 @@ mrr_movements as (
 
 customer_classification as (
     select * from {{ ref('customer_classification') }}
+    where {{ in_rebuilt_months('as_of_month', rebuilt) }}
 ),
 
 customer_concentration as (
     select * from {{ ref('customer_concentration') }}
+    where {{ in_rebuilt_months('as_of_month', rebuilt) }}
 ),
 
 customer_cross_sell as (
     select * from {{ ref('customer_cross_sell') }}
+    where {{ in_rebuilt_months('as_of_month', rebuilt) }}
 ),
 
 -- A month number per customer (0 in its first MRR month), so that windows
