@@ -58,6 +58,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 import duckdb
 
@@ -272,6 +273,30 @@ def folder_size(folder: Path) -> int:
     return total
 
 
+#: Bytes per system call when copying a file.
+_COPY_CHUNK = 64 * 1024 * 1024
+
+
+def copy_file_contents(source: BinaryIO, target: BinaryIO) -> None:
+    """Copy ``source`` into ``target``, both freshly opened (nothing read or written yet).
+
+    The kernel copies (:func:`os.copy_file_range`, which may also share blocks on file systems
+    that can), without passing the bytes through this process; where it refuses before the
+    first byte (another file system, an old kernel), the bytes are read and written here.
+    """
+    if hasattr(os, "copy_file_range"):
+        copied = 0
+        try:
+            while n := os.copy_file_range(source.fileno(), target.fileno(), _COPY_CHUNK):
+                copied += n
+            return
+        except OSError as error:
+            unsupported = (errno.EXDEV, errno.ENOSYS, errno.EOPNOTSUPP, errno.EINVAL)
+            if copied or error.errno not in unsupported:
+                raise
+    shutil.copyfileobj(source, target, length=16 * 1024 * 1024)
+
+
 def create_candidate(served: Path, run_id: str) -> Path:
     """Prepare run ``run_id``'s candidate and return its path; idempotent within a run.
 
@@ -300,7 +325,7 @@ def create_candidate(served: Path, run_id: str) -> Path:
             # fstat of the handle we copy from: a publish that replaces the served file while we
             # copy does not change what we read, and the identity names what we did read.
             base = FileIdentity.of_stat(os.fstat(source.fileno()))
-            shutil.copyfileobj(source, target, length=16 * 1024 * 1024)
+            copy_file_contents(source, target)
         if _wal(served).exists():
             shutil.copyfile(_wal(served), _wal(candidate))
     tmp = base_file.with_suffix(".tmp")

@@ -108,6 +108,7 @@ def test_the_job_covers_every_asset_on_monthly_single_run_partitions() -> None:
             "portfolio_cross_sell",
             "mrr_movements",
             "retention_summary",
+            "churn_risk_features",
         )
     }
     # The Python assets: landing (schema landing), scoring and the publish log.

@@ -1,5 +1,6 @@
 """Write-audit-publish helpers (orchestration/warehouse/publish.py) on small DuckDB files."""
 
+import errno
 import os
 import subprocess
 import sys
@@ -52,6 +53,50 @@ def test_candidate_starts_as_a_byte_copy_and_is_prepared_once(tmp_path: Path) ->
         con.execute("insert into marts.facts values (99)")
     assert wap.create_candidate(served, "r1") == candidate  # a later step: no new copy
     assert rows(candidate) == 4 and rows(served) == 3
+
+
+@pytest.mark.parametrize("kernel_copy", ["copy_file_range", "refused", "absent"])
+def test_file_contents_are_copied_byte_for_byte(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kernel_copy: str
+) -> None:
+    # Larger than one copy_file_range call, not a multiple of it.
+    data = os.urandom(1024) * 300 + b"tail"
+    monkeypatch.setattr(wap, "_COPY_CHUNK", 100_000)
+    if kernel_copy == "refused":
+
+        def refuse(*args: object) -> int:
+            raise OSError(errno.EXDEV, "cross-device")
+
+        monkeypatch.setattr(os, "copy_file_range", refuse)
+    elif kernel_copy == "absent":
+        monkeypatch.delattr(os, "copy_file_range", raising=False)
+    (tmp_path / "source").write_bytes(data)
+    with open(tmp_path / "source", "rb") as source, open(tmp_path / "target", "wb") as target:
+        wap.copy_file_contents(source, target)
+    assert (tmp_path / "target").read_bytes() == data
+
+
+def test_a_copy_failing_after_its_first_bytes_is_not_retried(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = []
+
+    def fail_second(source: int, target: int, count: int) -> int:
+        calls.append(count)
+        if len(calls) == 1:
+            return os.write(target, os.read(source, count))
+        raise OSError(errno.EINVAL, "stopped")
+
+    monkeypatch.setattr(os, "copy_file_range", fail_second)
+    (tmp_path / "source").write_bytes(b"x" * 300_000)
+    monkeypatch.setattr(wap, "_COPY_CHUNK", 100_000)
+    with (
+        open(tmp_path / "source", "rb") as source,
+        open(tmp_path / "target", "wb") as target,
+        pytest.raises(OSError, match="stopped"),
+    ):
+        wap.copy_file_contents(source, target)
+    assert len(calls) == 2
 
 
 def test_copy_works_while_a_reader_holds_the_served_file(tmp_path: Path) -> None:
