@@ -133,7 +133,12 @@ def test_a_rerun_on_unchanged_landing_files_keeps_what_reads_only_landing_data(
     kept = materialized_models(month_rerun["result"], kept=True)
     rebuilt = materialized_models(month_rerun["result"])
     assert kept >= STAGING_MODELS
-    assert {"int_customer_months_aggregated", "month_spine", "data_quality_summary"} <= kept
+    assert {
+        "int_customer_months_aggregated",
+        "int_customer_offering_months_aggregated",
+        "month_spine",
+        "data_quality_summary",
+    } <= kept
     assert not kept & rebuilt
     assert {"customer_concentration", "churn_risk_features", "publish_log"} <= rebuilt
 
