@@ -1,6 +1,11 @@
 -- How customers move between classes from one quarter end (March, June,
 -- September, December) to the next: the quarterly refresh of Part B.
 {%- set previous_quarter_end = dbt.dateadd('month', -3, 'month_start') %}
+-- A run rebuilds its quarter ends and those up to three months after its
+-- last month (the next quarter end reads the run's classes): the same months
+-- the strategy deletes (rebuilt_months).
+{%- set rebuilt = {'months_rebuilt_after_run': 3} %}
+{{ config(meta=rebuilt) }}
 with
 
 month_spine as (
@@ -25,8 +30,9 @@ first_month as (
     select min(month_start) as first_month_start from month_spine
 ),
 
--- Quarter ends of the run, and those whose previous quarter end is in the
--- run (their transitions change with it).
+-- Quarter ends of the run, and the next one after its last month (its
+-- transitions change with the run's classes). A run of a month that is no
+-- quarter end rebuilds the next quarter end unchanged.
 quarter_ends as (
     select
         month_spine.month_start as quarter_end_month,
@@ -39,10 +45,7 @@ quarter_ends as (
     where
         extract(month from month_spine.month_start)
         in (3, 6, 9, 12)
-        and (
-            {{ in_partition('month_spine.month_start') }}
-            or {{ in_partition(previous_quarter_end) }}
-        )
+        and {{ in_rebuilt_months('month_spine.month_start', rebuilt) }}
 ),
 
 classes_at_quarter_end as (

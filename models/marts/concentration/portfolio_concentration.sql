@@ -27,8 +27,10 @@ portfolio_totals as (
         count(*) as active_customers,
         sum(revenue_ttm) as revenue_ttm,
         -- Squares summed from revenues, not from shares, so that round
-        -- revenues give exact indices (400/300/200/100 -> 3 000).
-        sum(power(cast(revenue_ttm as double), 2)) as revenue_ttm_squared_sum,
+        -- revenues give exact indices (400/300/200/100 -> 3 000); in
+        -- decimals, so that the sum does not depend on the order in which a
+        -- parallel aggregate adds it (a double sum differed by 1e-13).
+        sum(revenue_ttm * revenue_ttm) as revenue_ttm_squared_sum,
         sum(case when revenue_rank <= 1 then revenue_ttm else 0 end)
             as top1_revenue_ttm,
         sum(case when revenue_rank <= 5 then revenue_ttm else 0 end)
@@ -50,7 +52,7 @@ portfolio_figures as (
         coalesce(portfolio_totals.active_customers, 0) as active_customers,
         cast(coalesce(portfolio_totals.revenue_ttm, 0) as decimal(38, 4))
             as revenue_ttm,
-        10000 * portfolio_totals.revenue_ttm_squared_sum
+        10000 * cast(portfolio_totals.revenue_ttm_squared_sum as double)
         / power(cast(portfolio_totals.revenue_ttm as double), 2) as hhi,
         cast(portfolio_totals.top1_revenue_ttm as double)
         / cast(portfolio_totals.revenue_ttm as double) as top1_share,
