@@ -6,7 +6,7 @@
     {%- set months = partition_months() -%}
     {%- if not flags.FULL_REFRESH and months is not none
         and boolean_var('test_run_months_only') -%}
-        {{ months_between(column, months) }}
+        {{ months_from(column, rebuilt_months({})) }}
     {%- else -%}
         true
     {%- endif -%}
