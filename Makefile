@@ -60,8 +60,12 @@ $(UV):
 	$(PYTHON_BOOTSTRAP) -m venv .tools
 	.tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
+# --compile-bytecode: every dbt, Dagster and pytest process imports ~1,300 modules; without
+# .pyc files (PYTHONDONTWRITEBYTECODE, or a read-only environment) each process compiles them
+# again: a dbt build of 120 models on 40 customers took 10.6 s against 7.3 s with them
+# (2026-11-30). Compiling once at install takes ~16 s.
 $(VENV)/.synced: $(UV) pyproject.toml uv.lock packages.yml
-	$(UV) sync --frozen --python $(PYTHON_BOOTSTRAP)
+	$(UV) sync --frozen --compile-bytecode --python $(PYTHON_BOOTSTRAP)
 	$(BIN)/dbt deps --quiet
 	touch $@
 
