@@ -38,6 +38,7 @@ DEMO_MONTHS ?= 36
 DEMO_END_MONTH ?= 2026-10
 DEMO_SEED ?= 42
 DEMO_FORMAT ?= csv
+DOCS_PORT ?= 8080
 
 # pytest workers (pytest-xdist): the end-to-end tests spend most of their time in dbt and
 # Dagster subprocesses, whose start-up and file writes leave a core idle now and then; three
@@ -50,7 +51,7 @@ TEST_DIR := $(CURDIR)/target/make-test
 FAST_DIR := $(CURDIR)/target/make-test-fast
 
 .PHONY: help setup demo-data load build month run summary test test-fast lint lint-sql lint-python \
-	dbt-test dbt-unit-test pytest unit-test format docs clean dev validate clean-runs bench
+	dbt-test dbt-unit-test pytest unit-test format docs docs-serve clean dev validate clean-runs bench
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) \
@@ -154,8 +155,14 @@ format: setup ## Format Python (ruff) and fix SQL (sqlfluff)
 	$(BIN)/ruff check --fix .
 	$(BIN)/sqlfluff fix models tests/dbt --disable-progress-bar
 
-docs: build ## Generate the dbt docs site into target/
-	$(BIN)/dbt docs generate
+DOCS_DIR := $(CURDIR)/target/docs
+
+docs: setup ## dbt docs site of the served warehouse into target/docs (reads it read-only, builds nothing)
+	@test -f "$(PORTFOLIO_WAREHOUSE)" || { echo "no served warehouse at $(PORTFOLIO_WAREHOUSE): run make run or make build first" >&2; exit 1; }
+	$(BIN)/dbt docs generate --target served --target-path $(DOCS_DIR)
+
+docs-serve: docs ## Serve the docs site on http://localhost:$(DOCS_PORT) (DOCS_PORT, default 8080)
+	$(BIN)/dbt docs serve --target served --target-path $(DOCS_DIR) --port $(DOCS_PORT) --no-browser
 
 bench: setup ## Benchmark: full build, one-month run and plain SQL per size (BENCH_SIZES="10000", BENCH_FORMAT=csv|parquet)
 	$(PY) -m orchestration.benchmark --sizes $(or $(BENCH_SIZES),10000 30000 100000) \

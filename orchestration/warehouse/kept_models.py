@@ -38,9 +38,23 @@ from typing import Any
 
 import duckdb
 
+from orchestration.warehouse.comments import TableDescription, comment_on
+
 #: Schema and table of the recorded fingerprints, inside the warehouse.
 STATE_SCHEMA = "audit"
 STATE_TABLE = "model_inputs"
+STATE_DESCRIPTION = TableDescription(
+    table=(
+        "One row per dbt model the served file holds with known inputs: the fingerprint of "
+        "what it was built from (landing files, code, vars). A month-end run keeps the models "
+        "whose fingerprint has not changed instead of rebuilding them."
+    ),
+    columns={
+        "unique_id": "The dbt node's unique_id (model.customer_portfolio.<name>).",
+        "inputs_fingerprint": "Hash of the model's inputs when it was last built.",
+        "recorded_at": "When the build that recorded it finished (UTC).",
+    },
+)
 #: The dbt vars that choose a run's months and which months its tests read: they do not change
 #: what a model rebuilt whole computes.
 RUN_MONTH_VARS = frozenset({"as_of_month", "start_month", "end_month", "test_run_months_only"})
@@ -319,6 +333,7 @@ def record_fingerprints(
         )
         """
     )
+    comment_on(con, f"{STATE_SCHEMA}.{STATE_TABLE}", STATE_DESCRIPTION)
     rows: Iterable[tuple[str, str, datetime]] = (
         (unique_id, fingerprint, recorded_at)
         for unique_id, fingerprint in sorted(fingerprints.items())

@@ -62,11 +62,32 @@ from typing import BinaryIO
 
 import duckdb
 
+from orchestration.warehouse.comments import TableDescription, comment_on
 from orchestration.warehouse.connection import connect_warehouse
 
 #: Schema and table of the publish log, inside the warehouse.
 PUBLISH_LOG_SCHEMA = "audit"
 PUBLISH_LOG_TABLE = "publish_log"
+PUBLISH_LOG_DESCRIPTION = TableDescription(
+    table=(
+        "One row per published run, oldest first: which months it built and what the served "
+        "file held when it was published. Written by the run's last step, inside the "
+        "candidate, so a failed run adds no row."
+    ),
+    columns={
+        "run_id": "The Dagster run that built and published the file.",
+        "job_name": "The Dagster job of the run (portfolio_job).",
+        "first_month": "First as_of_month the run built; null when it built no month.",
+        "last_month": "Last as_of_month the run built; null when it built no month.",
+        "full_refresh": "The run rebuilt every month from scratch (make build).",
+        "row_counts": "Rows of every table of the marts and scoring schemas when published.",
+        "published_at": "When the candidate was published (UTC).",
+        "landing_fingerprint": (
+            "Hash of the landing files' names, sizes and modification times the run read; "
+            "the landing sensor starts a run only when the files' hash differs from it."
+        ),
+    },
+)
 #: Schemas whose tables are counted into the publish log.
 COUNTED_SCHEMAS = ("marts", "scoring")
 
@@ -389,6 +410,7 @@ def write_publish_log(con: duckdb.DuckDBPyConnection, record: PublishRecord) -> 
         f"alter table {PUBLISH_LOG_SCHEMA}.{PUBLISH_LOG_TABLE} "
         "add column if not exists landing_fingerprint varchar"
     )
+    comment_on(con, f"{PUBLISH_LOG_SCHEMA}.{PUBLISH_LOG_TABLE}", PUBLISH_LOG_DESCRIPTION)
     con.execute(
         f"insert into {PUBLISH_LOG_SCHEMA}.{PUBLISH_LOG_TABLE} "
         "(run_id, job_name, first_month, last_month, full_refresh, row_counts, published_at, "

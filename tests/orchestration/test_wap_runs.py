@@ -7,6 +7,8 @@ without touching the served file. dbt runs as a subprocess (DbtCliResource), as 
 """
 
 import hashlib
+import json
+import os
 import shutil
 import subprocess
 import sys
@@ -74,6 +76,121 @@ def test_a_run_publishes_its_candidate_and_logs_it(served: Path) -> None:
     wap_dir = served.with_name(served.name + ".wap")
     assert [p.name for p in wap_dir.iterdir()] == ["publish.lock"]
     assert not served.with_name(served.name + ".wal").exists()
+
+
+# Every view and table of a served file, read through the catalog ``catalog``: the count of
+# rows of each, or the error it raised.
+def read_every_relation(con: duckdb.DuckDBPyConnection, catalog: str) -> dict[str, object]:
+    relations = con.execute(
+        """
+        select schema_name, view_name from duckdb_views()
+        where database_name = ? and not internal
+        union all
+        select schema_name, table_name from duckdb_tables() where database_name = ?
+        order by all
+        """,
+        [catalog, catalog],
+    ).fetchall()
+    outcome: dict[str, object] = {}
+    for schema, name in relations:
+        try:
+            (rows,) = con.execute(
+                f'select count(*) from "{catalog}"."{schema}"."{name}"'
+            ).fetchall()[0]
+            outcome[f"{schema}.{name}"] = rows
+        except duckdb.Error as error:
+            outcome[f"{schema}.{name}"] = f"{type(error).__name__}: {error}"
+    return outcome
+
+
+def test_a_copied_and_renamed_served_file_reads_every_view(served: Path, tmp_path: Path) -> None:
+    # DuckDB names a file's catalog after the file: views whose SQL named the catalog
+    # ("portfolio"."staging"...) failed in a copy with `Catalog "portfolio" does not exist`.
+    copy = tmp_path / "month_end_copy.duckdb"
+    shutil.copyfile(served, copy)
+    with duckdb.connect(str(copy), read_only=True) as con:
+        opened = read_every_relation(con, "month_end_copy")
+        con.execute(f"attach '{copy}' as pack (read_only)")
+        attached = read_every_relation(con, "pack")
+        views = con.execute(
+            "select count(*) from duckdb_views() where database_name = 'pack' and not internal"
+        ).fetchall()[0][0]
+    assert views >= 10  # the staging and intermediate views
+    assert isinstance(opened["staging.stg_landing__customers"], int)
+    errors = {name: result for name, result in opened.items() if isinstance(result, str)}
+    assert errors == {}
+    assert attached == opened
+    assert opened["marts.customer_concentration"] > 0
+
+
+def test_every_mart_and_audit_table_and_column_carries_its_description(served: Path) -> None:
+    with duckdb.connect(str(served), read_only=True) as con:
+        bare_tables = con.execute(
+            """
+            select schema_name || '.' || table_name from duckdb_tables()
+            where schema_name in ('marts', 'audit') and coalesce(comment, '') = ''
+            """
+        ).fetchall()
+        bare_columns = con.execute(
+            """
+            select schema_name || '.' || table_name || '.' || column_name
+            from duckdb_columns()
+            where schema_name in ('marts', 'audit') and coalesce(comment, '') = ''
+            """
+        ).fetchall()
+        (columns,) = con.execute(
+            "select count(*) from duckdb_columns() where schema_name in ('marts', 'audit')"
+        ).fetchall()[0]
+        (owns,) = con.execute(
+            """
+            select comment from duckdb_columns()
+            where schema_name = 'marts' and table_name = 'customer_offering_matrix'
+                and column_name = 'owns_offering'
+            """
+        ).fetchall()[0]
+    assert bare_tables == []
+    assert bare_columns == []
+    assert columns > 200
+    assert owns == "revenue_ttm > 0."  # its description in customer_offering_matrix.yml
+
+
+def test_docs_are_generated_from_the_served_file_without_touching_it(
+    served: Path, tmp_path: Path
+) -> None:
+    # `make docs`: dbt's `served` target attaches the served file read-only; the catalog
+    # carries the comments persisted by the build, and the file is left as it was.
+    before = sha256(served)
+    env = {
+        **os.environ,
+        "PORTFOLIO_WAREHOUSE": str(served),
+        "DBT_PROFILES_DIR": str(PROJECT_DIR / "profiles"),
+        "DBT_PROJECT_DIR": str(PROJECT_DIR),
+    }
+    result = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "dbt"),
+            "docs",
+            "generate",
+            "--target",
+            "served",
+            "--target-path",
+            str(tmp_path / "docs"),
+            "--log-path",
+            str(tmp_path / "logs"),
+        ],
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    catalog = json.loads((tmp_path / "docs" / "catalog.json").read_text())
+    customers = catalog["nodes"]["model.customer_portfolio.customers"]
+    assert customers["metadata"]["schema"] == "marts"
+    assert customers["metadata"]["comment"].startswith("One row per customer")
+    assert customers["columns"]["in_tcp"]["comment"].startswith("In the target client profile")
+    assert (tmp_path / "docs" / "index.html").exists()
+    assert sha256(served) == before
 
 
 @pytest.fixture(scope="module")
