@@ -54,6 +54,8 @@ import pandas as pd
 
 from orchestration.months import month_add
 from orchestration.scoring import churn_risk, cross_sell, features, lifetime_value
+from orchestration.scoring.descriptions import scoring_descriptions
+from orchestration.warehouse.comments import comment_on
 from orchestration.warehouse.connection import connect_warehouse
 
 __all__ = [
@@ -232,6 +234,7 @@ def write_snapshot(
                 con.execute(f"drop table {relation}")
             columns = ", ".join(f'"{column}" {sql_type}' for column, sql_type in types.items())
             con.execute(f"create table if not exists {relation} ({columns})")
+            comment_on(con, relation, scoring_descriptions()[table])
             if not keep_history:
                 con.execute(f"delete from {relation}")
             elif month is not None:

@@ -123,23 +123,26 @@ def test_a_copied_and_renamed_served_file_reads_every_view(served: Path, tmp_pat
     assert opened["marts.customer_concentration"] > 0
 
 
-def test_every_mart_and_audit_table_and_column_carries_its_description(served: Path) -> None:
+def test_every_mart_audit_and_scoring_table_and_column_carries_its_description(
+    served: Path,
+) -> None:
     with duckdb.connect(str(served), read_only=True) as con:
         bare_tables = con.execute(
             """
             select schema_name || '.' || table_name from duckdb_tables()
-            where schema_name in ('marts', 'audit') and coalesce(comment, '') = ''
+            where schema_name in ('marts', 'audit', 'scoring') and coalesce(comment, '') = ''
             """
         ).fetchall()
         bare_columns = con.execute(
             """
             select schema_name || '.' || table_name || '.' || column_name
             from duckdb_columns()
-            where schema_name in ('marts', 'audit') and coalesce(comment, '') = ''
+            where schema_name in ('marts', 'audit', 'scoring') and coalesce(comment, '') = ''
             """
         ).fetchall()
         (columns,) = con.execute(
-            "select count(*) from duckdb_columns() where schema_name in ('marts', 'audit')"
+            "select count(*) from duckdb_columns() "
+            "where schema_name in ('marts', 'audit', 'scoring')"
         ).fetchall()[0]
         (owns,) = con.execute(
             """
@@ -148,10 +151,14 @@ def test_every_mart_and_audit_table_and_column_carries_its_description(served: P
                 and column_name = 'owns_offering'
             """
         ).fetchall()[0]
+        (scoring_tables,) = con.execute(
+            "select count(*) from duckdb_tables() where schema_name = 'scoring'"
+        ).fetchall()[0]
     assert bare_tables == []
     assert bare_columns == []
     assert columns > 200
     assert owns == "revenue_ttm > 0."  # its description in customer_offering_matrix.yml
+    assert scoring_tables == 4
 
 
 def test_docs_are_generated_from_the_served_file_without_touching_it(
