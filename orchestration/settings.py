@@ -21,6 +21,8 @@ code and the dbt profile agree on which file is meant.
 - ``PORTFOLIO_SENSOR_SETTLE``: seconds the files must be unchanged before a run (60)
 - ``PORTFOLIO_DUCKDB_MEMORY_LIMIT``: DuckDB memory limit of every warehouse connection and of
   the dbt profile (3GB); larger work spills to a temporary folder next to the file
+- ``PORTFOLIO_EXPORT_DIR``: where each publish writes the Parquet files of the marts and
+  scores (``exports/`` next to the served warehouse); ``off`` writes none
 """
 
 from __future__ import annotations
@@ -57,6 +59,14 @@ def project_path(value: str | os.PathLike[str]) -> Path:
 def served_warehouse() -> Path:
     """The served warehouse file that BI tools read (``PORTFOLIO_WAREHOUSE``)."""
     return project_path(os.environ.get("PORTFOLIO_WAREHOUSE") or DEFAULT_WAREHOUSE)
+
+
+def export_dir() -> Path | None:
+    """The folder of the Parquet exports (``PORTFOLIO_EXPORT_DIR``), or None when ``off``."""
+    value = (os.environ.get("PORTFOLIO_EXPORT_DIR") or "").strip()
+    if value.lower() == "off":
+        return None
+    return project_path(value) if value else served_warehouse().parent / "exports"
 
 
 def landing_dir() -> Path:

@@ -21,10 +21,11 @@ Files, for a served ``warehouse/portfolio.duckdb``::
     warehouse/portfolio.duckdb.wap/<run_id>/base.json          what it was copied from
     warehouse/portfolio.duckdb.wap/<run_id>/owner.lock         locked by the run's process
 
-The candidate keeps the served file's *name*: DuckDB names a file's catalog after it, and
-dbt-duckdb's views refer to that catalog (``portfolio.staging.stg_...``), so a candidate with
-another name would publish views that fail for every reader. It lives in a subfolder of the
-served file's folder, so the final rename stays on one file system and is atomic.
+The candidate keeps the served file's *name*, so that DuckDB's catalog name (taken from the
+file name) and dbt's database are the same in the candidate and in the served file; the views
+themselves name only ``schema.table`` (the project's ``ref`` and ``source`` macros), so any
+copy of the file reads them. It lives in a subfolder of the served file's folder, so the final
+rename stays on one file system and is atomic.
 
 Concurrency: each run writes only its own candidate, so runs never contend for a DuckDB lock.
 Two runs that both started from the same served file must not both publish (the second would

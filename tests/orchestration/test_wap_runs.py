@@ -161,6 +161,32 @@ def test_every_mart_audit_and_scoring_table_and_column_carries_its_description(
     assert scoring_tables == 4
 
 
+def test_the_parquet_exports_hold_every_mart_and_score_of_the_served_file(served: Path) -> None:
+    current = served.parent / "exports" / "current"
+    run = json.loads((current / "run.json").read_text())
+    assert run["run_id"] == publish_log(served)[-1][0]
+    with duckdb.connect(str(served), read_only=True) as con:
+        tables = con.execute(
+            """
+            select schema_name, table_name from duckdb_tables()
+            where schema_name in ('marts', 'scoring') order by all
+            """
+        ).fetchall()
+        files = sorted(p.relative_to(current).as_posix() for p in current.rglob("*.parquet"))
+        assert files == [f"{schema}/{table}.parquet" for schema, table in tables]
+        assert "marts/customer_concentration.parquet" in files
+        for schema, table in tables:
+            path = current / schema / f"{table}.parquet"
+            for left, right in (
+                (f"{schema}.{table}", f"read_parquet('{path}')"),
+                (f"read_parquet('{path}')", f"{schema}.{table}"),
+            ):
+                (differing,) = con.execute(
+                    f"select count(*) from (from {left} except all from {right})"
+                ).fetchall()[0]
+                assert differing == 0, f"{schema}.{table}"
+
+
 def test_docs_are_generated_from_the_served_file_without_touching_it(
     served: Path, tmp_path: Path
 ) -> None:
@@ -364,6 +390,7 @@ def test_a_failing_data_test_publishes_nothing(
     monkeypatch.setenv("PORTFOLIO_WAREHOUSE", str(served))
     monkeypatch.setenv("PORTFOLIO_LANDING_DIR", str(landing))
     served_before = sha256(served)
+    exported_run = (served.parent / "exports" / "current" / "run.json").read_text()
     dbt_assets = build_dbt_assets(project)
     upstream = [landing_tables, dbt_assets]
     instance = instance_with_months(DEMO_FIRST_MONTH, DEMO_LAST_MONTH)
@@ -387,6 +414,10 @@ def test_a_failing_data_test_publishes_nothing(
     assert failed == ["assert_no_customer_fails_the_audit"]
     assert "audit__publish_log" not in {e.step_key for e in result.get_step_success_events()}
     assert sha256(served) == served_before  # byte for byte as it was
+    # The Parquet exports are still the last published run's, with no staging folder left.
+    exports = served.parent / "exports"
+    assert (exports / "current" / "run.json").read_text() == exported_run
+    assert sorted(p.name for p in exports.iterdir()) == ["current"]
     # Only this run's candidate is left next to it, for inspection.
     wap_dir = served.with_name(served.name + ".wap")
     assert sorted(p.name for p in wap_dir.iterdir()) == sorted([result.run_id, "publish.lock"])
@@ -417,6 +448,7 @@ def test_a_landing_folder_with_damaged_headers_stops_the_run_and_serves_the_old_
     monkeypatch.setenv("PORTFOLIO_WAREHOUSE", str(served))
     monkeypatch.setenv("PORTFOLIO_LANDING_DIR", str(landing))
     served_before = sha256(served)
+    exported_run = (served.parent / "exports" / "current" / "run.json").read_text()
     log_before = publish_log(served)
 
     result = run_portfolio_job(DEMO_LAST_MONTH, DEMO_LAST_MONTH, raise_on_error=False)
@@ -432,4 +464,8 @@ def test_a_landing_folder_with_damaged_headers_stops_the_run_and_serves_the_old_
     started = {e.step_key for e in result.all_events if e.event_type_value == "STEP_START"}
     assert len(started) == 1  # the landing step only: no model ran
     assert sha256(served) == served_before  # byte for byte as it was
+    # The Parquet exports are still the last published run's, with no staging folder left.
+    exports = served.parent / "exports"
+    assert (exports / "current" / "run.json").read_text() == exported_run
+    assert sorted(p.name for p in exports.iterdir()) == ["current"]
     assert publish_log(served) == log_before

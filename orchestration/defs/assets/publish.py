@@ -9,7 +9,9 @@ an error on a failed test of severity error), so it stops the publish too.
 Publishing (orchestration/warehouse/publish.py) appends a row to ``audit.publish_log`` inside the
 candidate — run id, job, first and last as_of_month of the partition range, full refresh or
 not, row counts of every table in ``marts`` and ``scoring``, published_at (UTC) — checkpoints
-and closes it, and renames it over ``$PORTFOLIO_WAREHOUSE`` under a lock.
+and closes it, and renames it over ``$PORTFOLIO_WAREHOUSE`` under a lock. Before the swap it
+writes the Parquet exports of the marts and scores (orchestration/warehouse/exports.py), which
+replace ``<export dir>/current`` after it.
 """
 
 from collections.abc import Sequence
@@ -23,9 +25,11 @@ from dagster import (
     asset,
 )
 
+from orchestration import settings
 from orchestration.defs.partitions import month_count, partition_months
 from orchestration.defs.resources import CANDIDATE_WRITER, PUBLISH_LOG_KEY, WarehouseResource
 from orchestration.defs.run_config import is_full_refresh
+from orchestration.warehouse import exports
 from orchestration.warehouse import publish as wap
 
 PUBLISH_GROUP = "publish"
@@ -73,11 +77,23 @@ def build_publish_asset(upstream: Sequence[AssetsDefinition]) -> AssetsDefinitio
             last_month=last,
             full_refresh=is_full_refresh(context.run.run_config),
         )
+        # The Parquet files are written before the swap: a failure publishes nothing.
+        export_dir = settings.export_dir()
+        staged = None
+        if export_dir is not None:
+            try:
+                staged = exports.stage_exports(candidate, export_dir, record)
+            except Exception:
+                exports.discard_exports(export_dir, context.run.run_id)
+                raise
         wap.publish_candidate(candidate, warehouse.served)
         context.log.info(
             f"published {warehouse.served}: {month_count(first, last)} month(s) "
             f"{first:%Y-%m}..{last:%Y-%m}"
         )
+        if staged is not None:
+            current = exports.publish_exports(staged, export_dir)
+            context.log.info(f"Parquet exports of {len(staged.row_counts)} tables in {current}")
         return MaterializeResult(
             metadata={
                 "served_path": MetadataValue.path(str(warehouse.served)),
@@ -85,6 +101,9 @@ def build_publish_asset(upstream: Sequence[AssetsDefinition]) -> AssetsDefinitio
                 "last_month": MetadataValue.text(f"{last:%Y-%m}"),
                 "row_counts": MetadataValue.json(dict(record.row_counts)),
                 "published_at": MetadataValue.timestamp(record.published_at),
+                "exports": MetadataValue.text(
+                    str(export_dir / exports.CURRENT) if staged is not None else "off"
+                ),
             }
         )
 
