@@ -19,3 +19,13 @@ def connect_warehouse(path: Path | str) -> duckdb.DuckDBPyConnection:
     path.parent.mkdir(parents=True, exist_ok=True)
     config = {**DUCKDB_CONFIG, "memory_limit": settings.duckdb_memory_limit()}
     return duckdb.connect(str(path), config=config)
+
+
+def read_warehouse(path: Path | str) -> duckdb.DuckDBPyConnection:
+    """Open a warehouse file read-only, within the project's memory limit and without DuckDB's
+    progress bar (its output would land in the run's log). Rows need not keep the order they
+    were inserted in, which lets large copies stream within the limit."""
+    config = {"memory_limit": settings.duckdb_memory_limit(), "preserve_insertion_order": False}
+    con = duckdb.connect(str(path), read_only=True, config=config)
+    con.execute("set enable_progress_bar = false")
+    return con

@@ -20,8 +20,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
-
+from orchestration.warehouse.connection import read_warehouse
 from orchestration.warehouse.publish import PublishRecord
 
 #: The schemas exported, one folder each.
@@ -54,7 +53,7 @@ def stage_exports(candidate: Path, export_dir: Path, record: PublishRecord) -> S
     shutil.rmtree(folder, ignore_errors=True)
     row_counts: dict[str, int] = {}
     try:
-        with duckdb.connect(str(candidate), read_only=True) as con:
+        with read_warehouse(candidate) as con:
             placeholders = ", ".join("?" for _ in EXPORTED_SCHEMAS)
             tables = con.execute(
                 f"""
