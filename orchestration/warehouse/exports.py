@@ -53,6 +53,8 @@ def stage_exports(candidate: Path, export_dir: Path, record: PublishRecord) -> S
     shutil.rmtree(folder, ignore_errors=True)
     row_counts: dict[str, int] = {}
     try:
+        # A run of the landing tables alone exports no table, only its run.json.
+        folder.mkdir(parents=True)
         with read_warehouse(candidate) as con:
             placeholders = ", ".join("?" for _ in EXPORTED_SCHEMAS)
             tables = con.execute(

@@ -85,3 +85,15 @@ def test_a_failed_export_leaves_the_published_files_and_no_staging(tmp_path: Pat
         exports.stage_exports(tmp_path / "missing.duckdb", out, record("r2"))
     assert sorted(p.name for p in out.iterdir()) == ["current"]
     assert json.loads((out / "current" / "run.json").read_text())["run_id"] == "r1"
+
+
+def test_a_candidate_without_marts_publishes_an_empty_set_with_its_run(tmp_path: Path) -> None:
+    # `make load`: a run of the landing tables alone.
+    path = tmp_path / "landing_only.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema landing")
+        con.execute("create table landing.customers as select 'c1' as customer_id")
+    out = tmp_path / "exports"
+    current = exports.publish_exports(exports.stage_exports(path, out, record("r1")), out)
+    assert [p.name for p in current.iterdir()] == ["run.json"]
+    assert json.loads((current / "run.json").read_text())["row_counts"] == {}
