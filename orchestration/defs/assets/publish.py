@@ -80,13 +80,15 @@ def build_publish_asset(upstream: Sequence[AssetsDefinition]) -> AssetsDefinitio
         # The Parquet files are written before the swap: a failure publishes nothing.
         export_dir = settings.export_dir()
         staged = None
-        if export_dir is not None:
-            try:
+        try:
+            if export_dir is not None:
                 staged = exports.stage_exports(candidate, export_dir, record)
-            except Exception:
+            wap.publish_candidate(candidate, warehouse.served)
+        except Exception:
+            # Not published: the previous run's exports stay, this run's staged files go.
+            if export_dir is not None:
                 exports.discard_exports(export_dir, context.run.run_id)
-                raise
-        wap.publish_candidate(candidate, warehouse.served)
+            raise
         context.log.info(
             f"published {warehouse.served}: {month_count(first, last)} month(s) "
             f"{first:%Y-%m}..{last:%Y-%m}"
