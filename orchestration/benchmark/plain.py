@@ -24,6 +24,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.landing.contract import TABLES_BY_NAME
+from orchestration.warehouse.connection import sql_string
 
 SCRIPT = Path(__file__).with_name("plain_core_marts.sql")
 
@@ -56,10 +57,6 @@ OUTPUT_TABLES = (
 )
 
 
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def input_view_sql(table: str, path: Path) -> str:
     """``create temp view landing_<table>``: the file ``path`` typed as the contract says.
 
@@ -69,14 +66,16 @@ def input_view_sql(table: str, path: Path) -> str:
     """
     columns = TABLES_BY_NAME[table].columns
     if path.suffix == ".csv":
-        types = ", ".join(f"{_literal(c.name)}: {_literal(DUCKDB_TYPES[c.type])}" for c in columns)
+        types = ", ".join(
+            f"{sql_string(c.name)}: {sql_string(DUCKDB_TYPES[c.type])}" for c in columns
+        )
         source = (
-            f"read_csv({_literal(str(path))}, header = true, delim = ',', quote = '\"', "
+            f"read_csv({sql_string(str(path))}, header = true, delim = ',', quote = '\"', "
             f"columns = {{{types}}})"
         )
         select = "*"
     else:
-        source = f"read_parquet({_literal(str(path))})"
+        source = f"read_parquet({sql_string(str(path))})"
         select = ", ".join(f"cast({c.name} as {DUCKDB_TYPES[c.type]}) as {c.name}" for c in columns)
     return f"create or replace temp view landing_{table} as select {select} from {source}"
 

@@ -62,6 +62,7 @@ from orchestration.landing.contract import (
 )
 from orchestration.landing.encodings import PreparedCsv, prepared_csv, read_header
 from orchestration.months import DataMonths, data_months
+from orchestration.warehouse.connection import sql_string
 
 
 class LandingError(Exception):
@@ -101,7 +102,7 @@ class LandingFile:
             return header
         with duckdb.connect() as con:
             rows = con.execute(
-                f"describe select * from read_parquet({_sql_string(str(self.path))})"
+                f"describe select * from read_parquet({sql_string(str(self.path))})"
             ).fetchall()
         return [row[0] for row in rows]
 
@@ -114,10 +115,10 @@ class LandingFile:
         and records them there (DuckDB's ``store_rejects``). ``source`` is the
         file to read instead, the UTF-8 copy of :func:`prepared_csv`.
         """
-        literal = _sql_string(str(source or self.path))
+        literal = sql_string(str(source or self.path))
         if self.file_format == "parquet":
             return f"read_parquet({literal})"
-        columns = ", ".join(f"{_sql_string(c)}: 'VARCHAR'" for c in reader_columns(self.header()))
+        columns = ", ".join(f"{sql_string(c)}: 'VARCHAR'" for c in reader_columns(self.header()))
         options = [
             "header = true",
             "auto_detect = false",
@@ -129,8 +130,8 @@ class LandingFile:
         if rejects_table:
             options += [
                 "store_rejects = true",
-                f"rejects_table = {_sql_string(rejects_table)}",
-                f"rejects_scan = {_sql_string(rejects_table + '_scan')}",
+                f"rejects_table = {sql_string(rejects_table)}",
+                f"rejects_scan = {sql_string(rejects_table + '_scan')}",
             ]
         return f"read_csv({literal}, {', '.join(options)})"
 
@@ -148,10 +149,6 @@ def readable_file(landing_file: LandingFile) -> Iterator[PreparedCsv | None]:
         return
     with prepared_csv(landing_file.path, landing_file.encoding) as prepared:
         yield prepared
-
-
-def _sql_string(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def _quote_identifier(name: str) -> str:

@@ -104,6 +104,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.landing.contract import FILE_FORMATS, LANDING_TABLES, required_columns
+from orchestration.warehouse.connection import sql_string
 
 #: The landing tables this converter writes, and the columns of each, in contract order:
 #: every column of offerings and invoice lines, and of customers only the id and the region.
@@ -145,15 +146,9 @@ class ConversionError(Exception):
     """The export cannot be converted without changing its data."""
 
 
-def _sql_string(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def _offering_id_sql(stock_code: str) -> str:
     """SQL for the offering of a StockCode expression (see the module docstring)."""
-    special = " ".join(
-        f"when {_sql_string(code)} then {_sql_string(code)}" for code in SPECIAL_CODES
-    )
+    special = " ".join(f"when {sql_string(code)} then {sql_string(code)}" for code in SPECIAL_CODES)
     return f"""
         case
             when regexp_matches({stock_code}, '^[0-9]{{5}}')
@@ -173,7 +168,7 @@ def _create_lines(con: duckdb.DuckDBPyConnection, inputs: list[Path]) -> None:
                 partition by InvoiceNo, StockCode
                 order by Quantity, UnitPrice, Description, CustomerID, Country, InvoiceDate
             ) as occurrence
-        from read_parquet({_sql_string(str(path))})"""
+        from read_parquet({sql_string(str(path))})"""
         for path in inputs
     )
     con.execute(
@@ -227,7 +222,7 @@ def _check_lines(con: duckdb.DuckDBPyConnection) -> None:
 
 def _offerings_sql() -> str:
     specials = ", ".join(
-        f"({_sql_string(code)}, {_sql_string(name)}, {_sql_string(family)})"
+        f"({sql_string(code)}, {sql_string(name)}, {sql_string(family)})"
         for code, (name, family) in SPECIAL_CODES.items()
     )
     return f"""
@@ -333,7 +328,7 @@ def convert(
             not in {
                 row[0]
                 for row in con.execute(
-                    f"describe select * from read_parquet({_sql_string(str(path))})"
+                    f"describe select * from read_parquet({sql_string(str(path))})"
                 ).fetchall()
             }
         ]
@@ -347,7 +342,7 @@ def convert(
                 if other != file_format:
                     (output / f"{table}.{other}").unlink(missing_ok=True)
             con.execute(f"create temp table output_{table} as {sql}")
-            con.execute(f"copy output_{table} to {_sql_string(str(path))} ({options})")
+            con.execute(f"copy output_{table} to {sql_string(str(path))} ({options})")
             (rows,) = con.execute(f"select count(*) from output_{table}").fetchone()
             written[table] = (path, rows)
     return written

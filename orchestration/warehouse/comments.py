@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import duckdb
 
+from orchestration.warehouse.connection import sql_string
+
 
 @dataclass(frozen=True)
 class TableDescription:
@@ -19,11 +21,6 @@ class TableDescription:
 
     table: str
     columns: Mapping[str, str]
-
-
-def _literal(text: str) -> str:
-    """``text`` as a SQL string literal."""
-    return "'" + text.replace("'", "''") + "'"
 
 
 def comment_on(
@@ -49,6 +46,6 @@ def comment_on(
     unknown = sorted(set(description.columns) - existing)
     if unknown:
         raise ValueError(f"{relation} has no column {', '.join(unknown)} to describe")
-    con.execute(f"comment on table {relation} is {_literal(description.table)}")
+    con.execute(f"comment on table {relation} is {sql_string(description.table)}")
     for column, text in description.columns.items():
-        con.execute(f'comment on column {relation}."{column}" is {_literal(text)}')
+        con.execute(f'comment on column {relation}."{column}" is {sql_string(text)}')

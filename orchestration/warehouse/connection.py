@@ -13,6 +13,11 @@ from orchestration import settings
 DUCKDB_CONFIG = {"storage_compatibility_version": "v1.4.0"}
 
 
+def sql_string(value: str) -> str:
+    """``value`` as a SQL string literal (single quotes doubled)."""
+    return "'" + value.replace("'", "''") + "'"
+
+
 def connect_warehouse(path: Path | str) -> duckdb.DuckDBPyConnection:
     """Open (creating if needed) a warehouse file with the project's settings."""
     path = Path(path)

@@ -20,7 +20,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from orchestration.warehouse.connection import read_warehouse
+from orchestration.warehouse.connection import read_warehouse, sql_string
 from orchestration.warehouse.publish import PublishRecord
 
 #: The schemas exported, one folder each.
@@ -68,9 +68,8 @@ def stage_exports(candidate: Path, export_dir: Path, record: PublishRecord) -> S
             for schema, table in tables:
                 path = folder / schema / f"{table}.parquet"
                 path.parent.mkdir(parents=True, exist_ok=True)
-                literal = str(path).replace("'", "''")
                 con.execute(
-                    f'copy (select * from "{schema}"."{table}") to \'{literal}\' '
+                    f'copy (select * from "{schema}"."{table}") to {sql_string(str(path))} '
                     "(format parquet, compression zstd)"
                 )
                 (rows,) = con.execute(f'select count(*) from "{schema}"."{table}"').fetchall()[0]
