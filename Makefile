@@ -51,7 +51,8 @@ TEST_DIR := $(CURDIR)/target/make-test
 FAST_DIR := $(CURDIR)/target/make-test-fast
 
 .PHONY: help setup demo-data load build month run summary test test-fast lint lint-sql lint-python \
-	dbt-test dbt-unit-test pytest unit-test format docs docs-serve clean dev validate clean-runs bench
+	dbt-test dbt-unit-test pytest unit-test format docs docs-serve clean dev validate clean-runs bench \
+	report browser
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) \
@@ -144,7 +145,7 @@ test-fast: lint unit-test dbt-unit-test ## The fast lane (under 2 minutes): lint
 pytest: setup ## pytest: unit, orchestration and end-to-end tests
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=15
 
-test: setup ## Everything CI checks: linters, dbt unit tests and contracts, pytest (data tests in e2e)
+test: setup browser ## Everything CI checks: linters, dbt unit tests and contracts, pytest (data tests in e2e)
 	@# sqlfluff beside the dbt unit tests (each part's output printed whole when it ends),
 	@# then pytest, whose end-to-end builds run every data test on generated and broken data.
 	$(MAKE) --no-print-directory -j2 --output-sync=target lint-sql lint-python dbt-unit-test
@@ -154,6 +155,21 @@ format: setup ## Format Python (ruff) and fix SQL (sqlfluff)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 	$(BIN)/sqlfluff fix models tests/dbt --disable-progress-bar
+
+# The month-end report (orchestration/reports): REPORT_MONTH=YYYY-MM, default the latest
+# as_of_month of the served warehouse; written to $PORTFOLIO_REPORT_DIR (default reports/).
+report: setup ## Month-end HTML report of $PORTFOLIO_WAREHOUSE (REPORT_MONTH=YYYY-MM, default the latest month)
+	$(PY) -m orchestration.reports $(if $(REPORT_MONTH),--month $(REPORT_MONTH))
+
+# Headless Chromium renders the report in tests/orchestration/test_month_end_report.py.
+# Debian's package, installed only when missing; the package lists are refreshed only when
+# the install fails without them (a fresh image has none, or stale ones).
+APT_GET := $(if $(filter 0,$(shell id -u)),,sudo )apt-get
+browser: ## Install Debian's chromium (apt-get) when it is not present; make test needs it
+	@command -v chromium >/dev/null 2>&1 && { echo "chromium: $$(chromium --version)"; exit 0; }; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	$(APT_GET) install -y -q --no-install-recommends chromium \
+		|| { $(APT_GET) update -q && $(APT_GET) install -y -q --no-install-recommends chromium; }
 
 DOCS_DIR := $(CURDIR)/target/docs
 
