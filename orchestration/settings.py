@@ -23,6 +23,8 @@ code and the dbt profile agree on which file is meant.
   the dbt profile (3GB); larger work spills to a temporary folder next to the file
 - ``PORTFOLIO_EXPORT_DIR``: where each publish writes the Parquet files of the marts and
   scores (``exports/`` next to the served warehouse); ``off`` writes none
+- ``PORTFOLIO_REPORT_DIR``: where the month-end report is written (reports); ``off``: the
+  report asset of a run writes none (``python -m orchestration.reports`` still needs a folder)
 """
 
 from __future__ import annotations
@@ -67,6 +69,17 @@ def export_dir() -> Path | None:
     if value.lower() == "off":
         return None
     return project_path(value) if value else served_warehouse().parent / "exports"
+
+
+DEFAULT_REPORT_DIR = "reports"
+
+
+def report_dir() -> Path | None:
+    """The folder of the month-end reports (``PORTFOLIO_REPORT_DIR``), or None when ``off``."""
+    value = (os.environ.get("PORTFOLIO_REPORT_DIR") or "").strip()
+    if value.lower() == "off":
+        return None
+    return project_path(value or DEFAULT_REPORT_DIR)
 
 
 def landing_dir() -> Path:

@@ -21,13 +21,14 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("orchestration.settings", "orchestration.months", "orchestration.landing.contract"),
     ("orchestration.warehouse", "orchestration.landing", "orchestration.demo"),
     ("orchestration.scoring",),
+    ("orchestration.reports",),
     ("orchestration.defs",),
     ("orchestration.commands",),
     ("orchestration.benchmark",),
 )
 
 #: Only the Dagster code location and the commands that launch it may import Dagster.
-DAGSTER_FREE = ("settings", "months", "landing", "warehouse", "demo", "scoring")
+DAGSTER_FREE = ("settings", "months", "landing", "warehouse", "demo", "scoring", "reports")
 
 
 def _module_name(path: Path) -> str:
