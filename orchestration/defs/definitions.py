@@ -15,6 +15,7 @@ from dagster import (
 
 from orchestration.defs import assets
 from orchestration.defs.assets.publish import build_publish_asset
+from orchestration.defs.assets.report import build_report_asset
 from orchestration.defs.jobs import PORTFOLIO_JOB_NAME, portfolio_job
 from orchestration.defs.resources import build_resources
 from orchestration.defs.schedules import month_end_schedule
@@ -27,7 +28,8 @@ upstream_assets = [
 ]
 
 defs = Definitions(
-    assets=[*upstream_assets, build_publish_asset(upstream_assets)],
+    # The report comes after publish: it is not one of publish's upstream assets.
+    assets=[*upstream_assets, build_publish_asset(upstream_assets), build_report_asset()],
     jobs=[portfolio_job],
     schedules=[month_end_schedule],
     sensors=[landing_files_sensor],

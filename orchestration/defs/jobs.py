@@ -1,4 +1,5 @@
-"""The main job: landing, dbt build, Python assets and publish for a range of months.
+"""The main job: landing, dbt build, Python assets, publish and the month-end report for a
+range of months.
 
 ``portfolio_job`` selects every asset of the code location (new dbt models and new Python
 assets join it by themselves) on the monthly partitions. A run covers one partition (the
@@ -19,6 +20,7 @@ portfolio_job = define_asset_job(
     selection=AssetSelection.all(),
     description=(
         "Load landing, dbt build (models and data tests) and Python assets for the run's "
-        "as_of_month range into a candidate warehouse, then publish it (write-audit-publish)."
+        "as_of_month range into a candidate warehouse, then publish it (write-audit-publish) "
+        "and write the month-end report of its last month."
     ),
 )

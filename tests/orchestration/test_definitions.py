@@ -23,6 +23,7 @@ from dagster import (
 )
 
 from orchestration.defs.assets.landing import landing_asset_key
+from orchestration.defs.assets.report import MONTH_END_REPORT_KEY
 from orchestration.defs.definitions import defs
 from orchestration.defs.jobs import PORTFOLIO_JOB_NAME
 from orchestration.defs.partitions import MONTHLY_PARTITIONS, PARTITIONS_NAME
@@ -115,7 +116,7 @@ def test_the_job_covers_every_asset_on_monthly_single_run_partitions() -> None:
     python_assets = {k for k in selected if k.path[0] in ("landing", "scoring")}
     for key in selected:
         node = ASSET_GRAPH.get(key)
-        monthly = key in snapshot_marts | python_assets | {PUBLISH_LOG_KEY}
+        monthly = key in snapshot_marts | python_assets | {PUBLISH_LOG_KEY, MONTH_END_REPORT_KEY}
         assert node.partitions_def == (MONTHLY_PARTITIONS if monthly else None), key
         assert node.backfill_policy == BackfillPolicy.single_run(), key
     assert ASSET_GRAPH.get(dbt_key("churn_events")).partitions_def is None
@@ -125,9 +126,14 @@ def test_the_job_covers_every_asset_on_monthly_single_run_partitions() -> None:
     assert MONTHLY_PARTITIONS.name == PARTITIONS_NAME
 
 
-def test_publish_runs_after_every_other_asset() -> None:
+def test_publish_runs_after_every_other_asset_but_the_report() -> None:
     ancestors = ASSET_GRAPH.upstream_key_iterator(PUBLISH_LOG_KEY)
-    assert set(ancestors) == ASSET_GRAPH.materializable_asset_keys - {PUBLISH_LOG_KEY}
+    assert set(ancestors) == ASSET_GRAPH.materializable_asset_keys - {
+        PUBLISH_LOG_KEY,
+        MONTH_END_REPORT_KEY,
+    }
+    # The month-end report reads the served warehouse: it comes after publish, and only then.
+    assert ASSET_GRAPH.get(MONTH_END_REPORT_KEY).parent_keys == {PUBLISH_LOG_KEY}
 
 
 @pytest.fixture
