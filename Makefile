@@ -180,6 +180,25 @@ docs: setup ## dbt docs site of the served warehouse into target/docs (reads it 
 docs-serve: docs ## Serve the docs site on http://localhost:$(DOCS_PORT) (DOCS_PORT, default 8080)
 	$(BIN)/dbt docs serve --target served --target-path $(DOCS_DIR) --port $(DOCS_PORT) --no-browser
 
+# Superset (superset/README.md) in an environment of its own, from superset/uv.lock (its pins
+# never meet the warehouse's); metadata DB and secret key in $SUPERSET_HOME (.superset/home).
+# The dashboard reads $PORTFOLIO_WAREHOUSE read-only, a new connection per query.
+SUPERSET_VENV := $(CURDIR)/.superset/venv
+SUPERSET_PORT ?= 8088
+
+.PHONY: superset superset-setup
+
+$(SUPERSET_VENV)/.synced: $(UV) superset/pyproject.toml superset/uv.lock
+	UV_PROJECT_ENVIRONMENT=$(SUPERSET_VENV) $(UV) sync --frozen --project superset \
+		--python $(PYTHON_BOOTSTRAP) --quiet
+	touch $@
+
+superset-setup: $(SUPERSET_VENV)/.synced ## Superset's environment, metadata DB, admin user and dashboard (no server)
+	$(SUPERSET_VENV)/bin/python superset/manage.py setup
+
+superset: superset-setup ## Superset on http://127.0.0.1:$(SUPERSET_PORT) with the portfolio dashboard (SUPERSET_PORT, default 8088)
+	$(SUPERSET_VENV)/bin/python superset/manage.py serve --port $(SUPERSET_PORT)
+
 bench: setup ## Benchmark: full build, one-month run and plain SQL per size (BENCH_SIZES="10000", BENCH_FORMAT=csv|parquet)
 	$(PY) -m orchestration.benchmark --sizes $(or $(BENCH_SIZES),10000 30000 100000) \
 		--format $(or $(BENCH_FORMAT),csv)
