@@ -350,7 +350,7 @@ _QUADRANT_NAMES = {
     "E&U": "expected & unavoidable",
     "U&A": "unexpected & avoidable",
     "U&U": "unexpected & unavoidable",
-    "unclassified": "unclassified (unknown reason)",
+    "unclassified": "reason unknown",
 }
 
 

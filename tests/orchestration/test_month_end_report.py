@@ -1,0 +1,625 @@
+"""The month-end report on warehouses built by the real job, checked against the marts and in a
+browser.
+
+Two warehouses are built once each (module scope) by ``portfolio_job`` with scoring: the demo
+(14 months ending 2026-10) and an export that ended years ago without the optional
+``time_entries`` and ``churn_events`` files (14 months ending 2012-03). The job's report asset
+writes the report of each run's last month; the command line writes one of an earlier month.
+Every figure checked here is computed by this module's own SQL against the marts, not read from
+the code under test. Headless Chromium (Debian's ``chromium``, ``make browser``) renders each
+report: every chart must draw, no script error may be logged, and a screenshot per section is
+written (also into ``$PORTFOLIO_REPORT_SCREENSHOTS`` when set, to look at).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+from plotly.offline import get_plotlyjs
+
+from orchestration.months import month_add
+from orchestration.reports.render import write_report
+from tests.orchestration.conftest import (
+    DEMO_FIRST_MONTH,
+    DEMO_LAST_MONTH,
+    PROJECT_DIR,
+    run_portfolio_job,
+)
+
+#: The old export of conftest's ``old_export`` fixture: 14 months ending 2012-03.
+OLD_FIRST_MONTH = "2011-02-01"
+OLD_LAST_MONTH = "2012-03-01"
+#: The earlier month rendered from the demo warehouse (no scores: the run scored 2026-10 only).
+EARLIER_MONTH = date(2026, 1, 1)
+
+SECTIONS = (
+    "headline",
+    "concentration",
+    "quadrant",
+    "transitions",
+    "penetration",
+    "whitespace",
+    "mrr-bridge",
+    "retention-trend",
+    "churn-quadrants",
+    "churn-reasons",
+    "retention-curves",
+    "churn-risk",
+    "cross-sell",
+)
+SCORING_SECTIONS = ("retention-curves", "churn-risk", "cross-sell")
+CHART_SECTIONS = tuple(section for section in SECTIONS if section != "headline")
+PLOTLY_JS = get_plotlyjs()
+
+#: Flags of PITFALLS.md: headless as root, no traffic out, a fresh profile per launch.
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+    "--virtual-time-budget=15000",
+    "--enable-logging=stderr",
+    "--v=0",
+)
+
+
+@dataclass(frozen=True)
+class Built:
+    warehouse: Path
+    report_dir: Path
+    #: The files in report_dir right after the run (before any test wrote more).
+    written_by_run: tuple[str, ...]
+
+
+def build(root: Path, landing: Path, first: str, last: str) -> Built:
+    warehouse = root / "warehouse" / "portfolio.duckdb"
+    report_dir = root / "reports"
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("PORTFOLIO_WAREHOUSE", str(warehouse))
+        env.setenv("PORTFOLIO_LANDING_DIR", str(landing))
+        env.setenv("PORTFOLIO_REPORT_DIR", str(report_dir))
+        result = run_portfolio_job(first, last, full_refresh=True, registered=(first, last))
+        assert result.success
+    return Built(warehouse, report_dir, tuple(sorted(p.name for p in report_dir.iterdir())))
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory, demo_landing: Path) -> Built:
+    return build(tmp_path_factory.mktemp("report"), demo_landing, DEMO_FIRST_MONTH, DEMO_LAST_MONTH)
+
+
+@pytest.fixture(scope="module")
+def old(tmp_path_factory: pytest.TempPathFactory, old_export: Path) -> Built:
+    return build(tmp_path_factory.mktemp("report_old"), old_export, OLD_FIRST_MONTH, OLD_LAST_MONTH)
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "orchestration.reports", *args],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+@dataclass(frozen=True)
+class Rendered:
+    name: str
+    warehouse: Path
+    month: date
+    path: Path
+
+    @property
+    def html(self) -> str:
+        return self.path.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def reports(demo: Built, old: Built) -> dict[str, Rendered]:
+    """The three reports: the runs' own (last months) and the command line's earlier month."""
+    earlier = run_cli(
+        "--month",
+        f"{EARLIER_MONTH:%Y-%m}",
+        "--warehouse",
+        str(demo.warehouse),
+        "--output-dir",
+        str(demo.report_dir),
+    )
+    assert earlier.returncode == 0, earlier.stderr
+    return {
+        "last": Rendered(
+            "last", demo.warehouse, date(2026, 10, 1), demo.report_dir / "month_end_2026-10.html"
+        ),
+        "earlier": Rendered(
+            "earlier", demo.warehouse, EARLIER_MONTH, demo.report_dir / "month_end_2026-01.html"
+        ),
+        "old": Rendered(
+            "old", old.warehouse, date(2012, 3, 1), old.report_dir / "month_end_2012-03.html"
+        ),
+    }
+
+
+REPORTS = ("last", "earlier", "old")
+
+
+# --- reading the page ------------------------------------------------------------------------
+
+
+def section_html(html: str, section: str) -> str:
+    start = html.index(f'<section id="{section}"')
+    return html[start : html.index("</section>", start)]
+
+
+def tiles(html: str) -> dict[str, str]:
+    return dict(re.findall(r'id="tile-([a-z0-9_]+)" data-value="([^"]*)"', html))
+
+
+def figure(html: str, section: str) -> tuple[list[dict], dict]:
+    """The data and layout of a section's figure, from its ``Plotly.newPlot`` call."""
+    part = section_html(html, section)
+    decoder = json.JSONDecoder()
+    position = part.index("Plotly.newPlot(") + len("Plotly.newPlot(")
+    values = []
+    for _ in range(3):  # the div id, the data, the layout
+        while part[position] in " \n\t,":
+            position += 1
+        value, position = decoder.raw_decode(part, position)
+        values.append(value)
+    div_id, data, layout = values
+    assert div_id == f"chart-{section}"
+    return data, layout
+
+
+def query(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+# --- the run's asset and the command line ----------------------------------------------------
+
+
+def test_the_run_writes_the_report_of_its_last_month(demo: Built, old: Built) -> None:
+    assert demo.written_by_run == ("month_end_2026-10.html",)
+    assert old.written_by_run == ("month_end_2012-03.html",)
+
+
+def test_the_command_line_fails_clearly(demo: Built, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    missing = run_cli("--warehouse", str(tmp_path / "nowhere.duckdb"), "--output-dir", str(out))
+    assert missing.returncode == 2
+    assert "no warehouse at" in missing.stderr and "nowhere.duckdb" in missing.stderr
+    absent_month = run_cli(
+        "--month", "2019-05", "--warehouse", str(demo.warehouse), "--output-dir", str(out)
+    )
+    assert absent_month.returncode == 2
+    assert "2019-05 is not an as_of_month of the warehouse (2025-09 to 2026-10)" in (
+        absent_month.stderr
+    )
+    empty = tmp_path / "empty.duckdb"
+    duckdb.connect(str(empty)).close()
+    not_built = run_cli("--warehouse", str(empty), "--output-dir", str(out))
+    assert not_built.returncode == 2 and "not a built warehouse" in not_built.stderr
+    assert not out.exists()
+
+
+# --- what the page holds ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", REPORTS)
+def test_the_page_is_self_contained(reports: dict[str, Rendered], name: str) -> None:
+    html = reports[name].html
+    assert html.count(PLOTLY_JS) == 1, "plotly.js must be inlined exactly once"
+    # Outside plotly.js: no external script, style sheet or link to another site.
+    page = html.replace(PLOTLY_JS, "")
+    assert "plotly.js v" not in page
+    assert "<script src" not in page and "<link" not in page
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)
+    assert html.count("Plotly.newPlot(") == html.count('class="figure"')
+
+
+@pytest.mark.parametrize("name", REPORTS)
+def test_every_section_has_a_heading_a_reading_and_a_figure_or_says_no_data(
+    reports: dict[str, Rendered], name: str
+) -> None:
+    html = reports[name].html
+    for section in SECTIONS:
+        part = section_html(html, section)
+        assert re.search(r"<h2>[^<]+</h2>", part), section
+        assert re.search(r'<p class="how">[^<]{40,}</p>', part), section
+        if section != "headline":
+            has_figure = 'class="figure"' in part
+            says_empty = "No data for this month." in part
+            assert has_figure != says_empty, section
+
+
+def sections_without_data(html: str) -> set[str]:
+    return {s for s in CHART_SECTIONS if "No data for this month." in section_html(html, s)}
+
+
+def test_the_last_month_has_data_in_every_section(reports: dict[str, Rendered]) -> None:
+    assert sections_without_data(reports["last"].html) == set()
+
+
+def test_an_unscored_month_says_so_in_the_scoring_sections(reports: dict[str, Rendered]) -> None:
+    html = reports["earlier"].html
+    assert sections_without_data(html) == set(SCORING_SECTIONS)
+    assert "Not scored as of 2026-01" in section_html(html, "churn-risk")
+
+
+def test_the_old_export_without_optional_tables_still_reports(reports: dict[str, Rendered]) -> None:
+    html = reports["old"].html
+    assert "Month-end report: March 2012" in html
+    # No churn_events file: only churn the MRR shows (unrecorded), if any, in the window.
+    (events,) = query(
+        reports["old"].warehouse,
+        "select count(*) from marts.churn_events where effective_month "
+        "between date '2011-04-01' and date '2012-03-01'",
+    )[0]
+    expected_empty = set(SCORING_SECTIONS) & sections_without_data(html)
+    assert expected_empty == set()  # the run scored its last month
+    assert ("churn-quadrants" in sections_without_data(html)) == (events == 0)
+
+
+def test_a_warehouse_without_scoring_tables_says_no_data(demo: Built, tmp_path: Path) -> None:
+    copy = tmp_path / "unscored.duckdb"
+    shutil.copyfile(demo.warehouse, copy)
+    with duckdb.connect(str(copy)) as con:
+        con.execute("drop schema scoring cascade")
+    report = write_report(copy, tmp_path / "out")
+    assert report.month == date(2026, 10, 1)
+    html = report.path.read_text(encoding="utf-8")
+    assert sections_without_data(html) == set(SCORING_SECTIONS)
+    assert "This warehouse has no scoring tables." in section_html(html, "cross-sell")
+
+
+# --- the figures equal the marts -------------------------------------------------------------
+
+
+def expected_tiles(warehouse: Path, month: date) -> dict[str, object]:
+    """The headline figures recomputed from the customer-grain marts."""
+    customers, revenue, hhi = query(
+        warehouse,
+        "select count(*), sum(revenue_ttm), sum(power(100 * revenue_share, 2)) "
+        "from marts.customer_concentration where as_of_month = ?",
+        [month],
+    )[0]
+    start, new, expansion, contraction, churned, reactivation, mrr = query(
+        warehouse,
+        """
+        select
+            sum(previous_mrr),
+            sum(case when movement = 'new' then mrr else 0 end),
+            sum(case when movement = 'expansion' then mrr_change else 0 end),
+            sum(case when movement = 'contraction' then -mrr_change else 0 end),
+            sum(case when movement = 'churn' then previous_mrr else 0 end),
+            sum(case when movement = 'reactivation' then mrr else 0 end),
+            sum(mrr)
+        from marts.mrr_movements where as_of_month = ?
+        """,
+        [month],
+    )[0]
+    then_mrr, now_mrr, capped = query(
+        warehouse,
+        """
+        select sum(cohort.mrr), sum(coalesce(now.mrr, 0)),
+            sum(least(coalesce(now.mrr, 0), cohort.mrr))
+        from marts.mrr_movements as cohort
+        left join marts.mrr_movements as now
+            on now.customer_id = cohort.customer_id and now.as_of_month = ?
+        where cohort.as_of_month = ? and cohort.mrr > 0
+        """,
+        [month, month_add(month, -12)],
+    )[0]
+    (tcp_full,) = query(
+        warehouse,
+        "select avg(case when in_tcp and is_on_full_package then 1.0 else 0.0 end) "
+        "from marts.customer_cross_sell where as_of_month = ?",
+        [month],
+    )[0]
+
+    def ratio(numerator, denominator):
+        return None if not denominator else float(numerator) / float(denominator)
+
+    return {
+        "active_customers": customers,
+        "revenue_ttm": revenue,
+        "mrr": mrr,
+        "grr": ratio(start - contraction - churned, start),
+        "nrr": ratio(start + expansion - contraction - churned, start),
+        "grr_12m": ratio(capped, then_mrr),
+        "nrr_12m": ratio(now_mrr, then_mrr),
+        "hhi": hhi,
+        "pct_in_tcp_and_full_package": tcp_full,
+        "bridge": [start, new, expansion, reactivation, -contraction, -churned, mrr],
+    }
+
+
+@pytest.mark.parametrize("name", REPORTS)
+def test_the_tiles_equal_the_marts(reports: dict[str, Rendered], name: str) -> None:
+    report = reports[name]
+    shown = tiles(report.html)
+    expected = expected_tiles(report.warehouse, report.month)
+    assert int(shown["active_customers"]) == expected["active_customers"] > 0
+    # Money exactly, as decimals.
+    assert Decimal(shown["revenue_ttm"]) == expected["revenue_ttm"] > 0
+    assert Decimal(shown["mrr"]) == expected["mrr"] > 0
+    for key in ("grr", "nrr", "grr_12m", "nrr_12m", "hhi", "pct_in_tcp_and_full_package"):
+        if expected[key] is None:
+            assert shown[key] == "", key
+        else:
+            assert float(shown[key]) == pytest.approx(float(expected[key]), rel=1e-9), key
+    # The demo's last month has a full 12-month cohort; the old export's too (14 months).
+    if name != "earlier":
+        assert shown["nrr_12m"] != ""
+
+
+@pytest.mark.parametrize("name", REPORTS)
+def test_the_waterfall_is_the_month_s_mrr_bridge(reports: dict[str, Rendered], name: str) -> None:
+    report = reports[name]
+    data, _ = figure(report.html, "mrr-bridge")
+    expected = [float(v) for v in expected_tiles(report.warehouse, report.month)["bridge"]]
+    assert data[0]["type"] == "waterfall"
+    assert data[0]["x"] == [
+        "Starting MRR",
+        "New",
+        "Expansion",
+        "Reactivation",
+        "Contraction",
+        "Churned",
+        "Ending MRR",
+    ]
+    assert data[0]["y"] == pytest.approx(expected, abs=1e-6)
+    assert data[0]["measure"] == ["absolute", *["relative"] * 5, "total"]
+
+
+@pytest.mark.parametrize("name", REPORTS)
+def test_the_pareto_curve_is_the_cumulative_revenue_share_by_rank(
+    reports: dict[str, Rendered], name: str
+) -> None:
+    report = reports[name]
+    data, layout = figure(report.html, "concentration")
+    rows = query(
+        report.warehouse,
+        """
+        select
+            row_number() over ranked / count(*) over (),
+            sum(revenue_ttm) over ranked / sum(revenue_ttm) over ()
+        from marts.customer_concentration
+        where as_of_month = ?
+        window ranked as (
+            order by revenue_ttm desc, customer_id rows between unbounded preceding and current row
+        )
+        order by 1
+        """,
+        [report.month],
+    )
+    assert data[0]["x"] == pytest.approx([0.0] + [float(x) for x, _ in rows], rel=1e-9)
+    assert data[0]["y"] == pytest.approx([0.0] + [float(y) for _, y in rows], rel=1e-9)
+    assert [shape["y0"] for shape in layout["shapes"]] == [0.8]
+
+
+@pytest.mark.parametrize("name", REPORTS)
+def test_the_penetration_heatmap_shows_the_top_40_customers(
+    reports: dict[str, Rendered], name: str
+) -> None:
+    report = reports[name]
+    data, _ = figure(report.html, "penetration")
+    top = query(
+        report.warehouse,
+        """
+        select coalesce(customer_name, customer_id) from marts.customer_concentration
+        where as_of_month = ? order by revenue_ttm desc, customer_id limit 40
+        """,
+        [report.month],
+    )
+    (owned,) = query(
+        report.warehouse,
+        """
+        with top as (
+            select customer_id from marts.customer_concentration where as_of_month = ?
+            order by revenue_ttm desc, customer_id limit 40
+        )
+        select count(*) from marts.customer_offering_matrix
+        where as_of_month = ? and owns_offering and customer_id in (select customer_id from top)
+        """,
+        [report.month, report.month],
+    )[0]
+    (offerings,) = query(
+        report.warehouse,
+        "select count(*) from marts.offering_penetration where as_of_month = ?",
+        [report.month],
+    )[0]
+    assert data[0]["y"] == [name for (name,) in top]
+    assert len(data[0]["x"]) == offerings
+    assert sum(map(sum, data[0]["z"])) == owned > 0
+
+
+@pytest.mark.parametrize("name", REPORTS)
+def test_whitespace_by_offering_adds_up_to_the_portfolio_s(
+    reports: dict[str, Rendered], name: str
+) -> None:
+    report = reports[name]
+    data, _ = figure(report.html, "whitespace")
+    (whitespace,) = query(
+        report.warehouse,
+        "select whitespace_revenue from marts.portfolio_cross_sell where as_of_month = ?",
+        [report.month],
+    )[0]
+    assert sum(data[0]["x"]) == pytest.approx(float(whitespace), abs=0.01)
+    assert whitespace > 0
+
+
+@pytest.mark.parametrize("name", REPORTS)
+def test_churned_mrr_by_quadrant_and_transitions_equal_the_marts(
+    reports: dict[str, Rendered], name: str
+) -> None:
+    report = reports[name]
+    html = report.html
+    by_quadrant = dict(
+        query(
+            report.warehouse,
+            "select churn_quadrant, sum(mrr_lost) from marts.churn_events "
+            "where effective_month between ? and ? group by all",
+            [month_add(report.month, -11), report.month],
+        )
+    )
+    if by_quadrant:
+        data, _ = figure(html, "churn-quadrants")
+        shown = {
+            label.split("<br>")[0]: value
+            for label, value in zip(data[0]["x"], data[0]["y"], strict=True)
+        }
+        assert {k: v for k, v in shown.items() if v} == pytest.approx(
+            {k: float(v) for k, v in by_quadrant.items() if v}, abs=1e-6
+        )
+    (quarter_end,) = query(
+        report.warehouse,
+        "select max(quarter_end_month) from marts.classification_transitions "
+        "where quarter_end_month <= ?",
+        [report.month],
+    )[0]
+    (moves,) = query(
+        report.warehouse,
+        "select count(*) from marts.classification_transitions where quarter_end_month = ?",
+        [quarter_end],
+    )[0]
+    data, _ = figure(html, "transitions")
+    assert sum(map(sum, data[0]["z"])) == moves > 0
+
+
+def test_the_top_churn_risks_and_recommendations_name_the_customers(
+    reports: dict[str, Rendered],
+) -> None:
+    report = reports["last"]
+    risks = query(
+        report.warehouse,
+        """
+        select customers.customer_name, scores.churn_probability_3m
+        from scoring.churn_risk_scores as scores
+        inner join marts.customers as customers using (customer_id)
+        where scores.as_of_month = ?
+        order by scores.churn_probability_3m desc, scores.customer_id limit 15
+        """,
+        [report.month],
+    )
+    data, _ = figure(report.html, "churn-risk")
+    assert data[0]["y"][::-1] == [name for name, _ in risks]
+    assert data[0]["x"][::-1] == pytest.approx([p for _, p in risks])
+    (recommendations,) = query(
+        report.warehouse,
+        "select sum(expected_revenue) from (select expected_revenue "
+        "from scoring.cross_sell_recommendations where as_of_month = ? "
+        "order by expected_revenue desc limit 15)",
+        [report.month],
+    )[0]
+    data, _ = figure(report.html, "cross-sell")
+    assert sum(data[0]["x"]) == pytest.approx(float(recommendations), abs=0.01)
+
+
+# --- the browser -----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    for name in ("chromium", "chromium-browser"):
+        if path := shutil.which(name):
+            return path
+    pytest.fail(
+        "chromium is not installed: run `make browser` (apt-get install chromium); the "
+        "month-end report's browser test needs it",
+        pytrace=False,
+    )
+
+
+def run_chromium(chromium: str, profile: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def console_errors(stderr: str) -> list[str]:
+    return [
+        line
+        for line in stderr.splitlines()
+        if "CONSOLE" in line and ("Uncaught" in line or "Error" in line)
+    ]
+
+
+@pytest.mark.parametrize("name", REPORTS)
+def test_the_browser_draws_every_chart_without_script_errors(
+    reports: dict[str, Rendered], name: str, chromium: str, tmp_path: Path
+) -> None:
+    report = reports[name]
+    result = run_chromium(chromium, tmp_path / "profile", "--dump-dom", report.path.as_uri())
+    assert result.returncode == 0, result.stderr[-2000:]
+    dom = result.stdout
+    errors = re.search(r'<pre id="report-errors" data-count="(\d+)">([^<]*)</pre>', dom)
+    assert errors, "the page's error collector is missing from the DOM"
+    assert errors.group(1) == "0", f"script errors in the page: {errors.group(2)}"
+    assert console_errors(result.stderr) == []
+    drawn = []
+    for section in CHART_SECTIONS:
+        part = section_html(dom, section)
+        if 'class="figure"' not in part:
+            continue
+        assert "js-plotly-plot" in part and 'class="main-svg"' in part, (
+            f"{section}: plotly drew nothing"
+        )
+        drawn.append(section)
+    assert len(drawn) == report.html.count("Plotly.newPlot(") >= 9
+
+
+def test_a_screenshot_per_section(
+    reports: dict[str, Rendered], chromium: str, tmp_path: Path
+) -> None:
+    report = reports["last"]
+    folders = [tmp_path / "screenshots"]
+    if os.environ.get("PORTFOLIO_REPORT_SCREENSHOTS"):
+        folders.append(Path(os.environ["PORTFOLIO_REPORT_SCREENSHOTS"]))
+    for folder in folders:
+        folder.mkdir(parents=True, exist_ok=True)
+    html = report.html
+    for section in SECTIONS:
+        # The page with only this section shown (and the title).
+        page = tmp_path / f"{section}.html"
+        style = (
+            "<style>header nav, footer { display: none } "
+            f"section:not(#{section}) {{ display: none }}</style></head>"
+        )
+        page.write_text(html.replace("</head>", style, 1), encoding="utf-8")
+        shot = folders[0] / f"{report.month:%Y-%m}_{section}.png"
+        result = run_chromium(
+            chromium,
+            tmp_path / f"profile-{section}",
+            "--window-size=1280,1400",
+            f"--screenshot={shot}",
+            page.as_uri(),
+        )
+        assert result.returncode == 0, result.stderr[-2000:]
+        # A PNG of the window's size with something on it.
+        data = shot.read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n"
+        assert int.from_bytes(data[16:20], "big") == 1280
+        assert len(data) > 20_000, f"{section}: the screenshot is nearly blank"
+        for folder in folders[1:]:
+            shutil.copyfile(shot, folder / shot.name)
