@@ -28,6 +28,12 @@ NO_CLASS_BEFORE = "new"
 NO_CLASS_AFTER = "lost"
 #: The Pareto line: the head of customers that earns 80 % of revenue.
 PARETO_SHARE = 0.80
+#: Most points of the Pareto curve, and most bubbles of the quadrant: a 100,000-customer
+#: warehouse would otherwise put megabytes of points into the page and slow the browser down.
+PARETO_MAX_POINTS = 2000
+QUADRANT_MAX_CUSTOMERS = 5000
+#: Above that, the quadrant still draws the largest customers, all of them.
+QUADRANT_TOP = 200
 #: The MRR bridge: (label, column, sign) in the order the waterfall draws them.
 BRIDGE_STEPS: tuple[tuple[str, str, int], ...] = (
     ("New", "new_mrr", 1),
@@ -64,13 +70,39 @@ def _label(value: object, missing: str) -> str:
     return missing if value is None or pd.isna(value) else str(value)
 
 
-def pareto_points(frame: pd.DataFrame) -> tuple[list[float], list[float]]:
+def evenly_spaced(count: int, limit: int) -> list[int]:
+    """Positions ``0 .. count - 1``: all of them when ``count <= limit``, else ``limit`` of them
+    evenly spaced, the first and the last included."""
+    if count <= limit:
+        return list(range(count))
+    if limit <= 1:
+        return [count - 1][:limit]
+    step = (count - 1) / (limit - 1)
+    return sorted({round(i * step) for i in range(limit)})
+
+
+def pareto_points(
+    frame: pd.DataFrame, limit: int = PARETO_MAX_POINTS
+) -> tuple[list[float], list[float]]:
     """The Pareto curve: cumulative customer share (x) and cumulative revenue share (y) by
-    rank, starting at the origin (no customer, no revenue)."""
-    ordered = frame.sort_values("revenue_rank")
+    rank, starting at the origin (no customer, no revenue). Above ``limit`` customers, ``limit``
+    ranks evenly spaced (the first and the last included): the same curve, a lighter page."""
+    ordered = frame.sort_values("revenue_rank").iloc[evenly_spaced(len(frame), limit)]
     x = [0.0, *_floats(ordered["cumulative_customer_share"].tolist())]
     y = [0.0, *_floats(ordered["cumulative_revenue_share"].tolist())]
     return x, y
+
+
+def quadrant_sample(frame: pd.DataFrame, limit: int = QUADRANT_MAX_CUSTOMERS) -> pd.DataFrame:
+    """The customers the quadrant draws: all of them up to ``limit``; above it the
+    :data:`QUADRANT_TOP` largest (the biggest bubbles) and, of the others in rank order, as many
+    evenly spaced ones as fit, so that the page stays light and the picture the same."""
+    if len(frame) <= limit:
+        return frame
+    ordered = frame.sort_values("revenue_rank")
+    top = min(QUADRANT_TOP, limit)
+    rest = ordered.iloc[top:]
+    return pd.concat([ordered.iloc[:top], rest.iloc[evenly_spaced(len(rest), limit - top)]])
 
 
 def pareto_figure(frame: pd.DataFrame) -> go.Figure:
@@ -177,16 +209,18 @@ def quadrant_figure(frame: pd.DataFrame) -> go.Figure:
     revenue and coloured by class; the lines are the classification's cut-offs."""
     figure = go.Figure()
     largest = float(frame["revenue_ttm"].max()) if len(frame) else 1.0
+    shown = quadrant_sample(frame)
     for cls in CLASSES:
-        part = frame[frame["classification"] == cls]
+        part = shown[shown["classification"] == cls]
         if part.empty:
             continue
+        customers = int((frame["classification"] == cls).sum())
         figure.add_trace(
             go.Scatter(
                 x=_floats(part["revenue_ttm"].tolist()),
                 y=_floats(part["gross_margin_pct"].tolist()),
                 mode="markers",
-                name=f"{cls} ({len(part)})",
+                name=f"{cls} ({customers})",
                 text=part["customer_name"].tolist(),
                 marker={
                     "color": CLASS_COLOURS[cls],

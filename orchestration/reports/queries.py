@@ -196,6 +196,7 @@ def top_customers(
 def classification(con: duckdb.DuckDBPyConnection, month: date) -> pd.DataFrame:
     """Every active customer of ``month``: TTM revenue, margin %, class, the cut-offs."""
     columns = [
+        "revenue_rank",
         "customer_name",
         "revenue_ttm",
         "gross_margin_pct",
@@ -205,7 +206,7 @@ def classification(con: duckdb.DuckDBPyConnection, month: date) -> pd.DataFrame:
     ]
     sql = """
         select
-            coalesce(customer_name, customer_id), revenue_ttm, gross_margin_pct,
+            revenue_rank, coalesce(customer_name, customer_id), revenue_ttm, gross_margin_pct,
             classification, is_large, margin_cut_off_pct
         from marts.customer_classification
         where as_of_month = ?

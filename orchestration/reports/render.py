@@ -26,6 +26,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -205,6 +206,11 @@ def concentration(con: duckdb.DuckDBPyConnection, month: date) -> Section:
             "has_hhi_warning": "the HHI is above its threshold",
         }
         warnings = [text for flag, text in labels.items() if figures.get(flag)]
+    if len(points) > charts.PARETO_MAX_POINTS:
+        notes.append(
+            f"The curve is drawn through {charts.PARETO_MAX_POINTS:,} evenly spaced ranks of "
+            f"{len(points):,}."
+        )
     rows = []
     for record in top.itertuples(index=False):
         flags = []
@@ -243,6 +249,17 @@ def concentration(con: duckdb.DuckDBPyConnection, month: date) -> Section:
     )
 
 
+def quadrant_notes(classes: pd.DataFrame) -> list[str]:
+    """Says how many bubbles the quadrant draws when it draws a sample."""
+    if len(classes) <= charts.QUADRANT_MAX_CUSTOMERS:
+        return []
+    shown = len(charts.quadrant_sample(classes))
+    return [
+        f"{shown:,} of {len(classes):,} customers drawn: the {charts.QUADRANT_TOP} largest and "
+        "evenly spaced ranks of the others; the legend counts them all."
+    ]
+
+
 def build_sections(con: duckdb.DuckDBPyConnection, month: date) -> list[Section]:
     """Every section of the report of ``month``, in page order."""
     tiles = queries.tiles(con, month)
@@ -279,6 +296,7 @@ def build_sections(con: duckdb.DuckDBPyConnection, month: date) -> list[Section]
             "high, D small & low.",
             not classes.empty,
             lambda: charts.quadrant_figure(classes),
+            notes=quadrant_notes(classes),
         ),
         _figure_section(
             "transitions",
@@ -289,6 +307,7 @@ def build_sections(con: duckdb.DuckDBPyConnection, month: date) -> list[Section]
             "active.",
             not moves.empty,
             lambda: charts.transition_figure(moves),
+            empty=f"{NO_DATA} (No quarter end on or before {month:%Y-%m}.)",
         ),
         _figure_section(
             "penetration",

@@ -179,3 +179,37 @@ def test_write_atomically_replaces_the_file_and_leaves_no_temporary(tmp_path) ->
     assert render.write_atomically(path, "neu ü") == len("neu ü".encode())
     assert path.read_text(encoding="utf-8") == "neu ü"
     assert [p.name for p in path.parent.iterdir()] == [path.name]
+
+
+def test_evenly_spaced_keeps_the_first_and_the_last() -> None:
+    assert charts.evenly_spaced(4, 10) == [0, 1, 2, 3]
+    assert charts.evenly_spaced(11, 3) == [0, 5, 10]
+    assert charts.evenly_spaced(10, 4) == [0, 3, 6, 9]
+    assert charts.evenly_spaced(5, 1) == [4]
+
+
+def test_a_long_pareto_curve_is_thinned_to_evenly_spaced_ranks() -> None:
+    # 10 customers of equal revenue: rank r has cumulative shares r/10 and r/10.
+    frame = pd.DataFrame(
+        {
+            "revenue_rank": range(1, 11),
+            "cumulative_customer_share": [r / 10 for r in range(1, 11)],
+            "cumulative_revenue_share": [r / 10 for r in range(1, 11)],
+        }
+    )
+    x, y = charts.pareto_points(frame, limit=4)
+    assert x == y == [0.0, 0.1, 0.4, 0.7, 1.0]  # ranks 1, 4, 7, 10
+
+
+def test_the_quadrant_sample_keeps_the_largest_and_spaces_the_others(monkeypatch) -> None:
+    monkeypatch.setattr(charts, "QUADRANT_TOP", 2)
+    frame = pd.DataFrame(
+        {
+            "revenue_rank": [8, 7, 6, 5, 4, 3, 2, 1],
+            "classification": ["A", "B", "C", "D", "C", "D", "C", "D"],
+        }
+    )
+    assert charts.quadrant_sample(frame, limit=8) is frame
+    sample = charts.quadrant_sample(frame, limit=4)
+    # Ranks 1 and 2, then the first and the last of ranks 3..8.
+    assert sample["revenue_rank"].tolist() == [1, 2, 3, 8]
