@@ -472,6 +472,7 @@ compared as (
 select
     compared.month_start as as_of_month,
     compared.customer_id,
+    landing_customers.customer_name,
     cast(compared.mrr as decimal(38, 6)) as mrr,
     cast(compared.previous_mrr as decimal(38, 6)) as previous_mrr,
     cast(compared.mrr - compared.previous_mrr as decimal(38, 6)) as mrr_change,
@@ -491,4 +492,6 @@ from compared
 inner join mrr_months
     on compared.month_start = mrr_months.month_start
 inner join first_months
-    on compared.customer_id = first_months.customer_id;
+    on compared.customer_id = first_months.customer_id
+left join landing_customers
+    on compared.customer_id = landing_customers.customer_id;

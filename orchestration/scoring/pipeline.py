@@ -26,9 +26,14 @@ lifetime value over month-end runs. A writer replaces the rows of its month only
 insert, in one transaction: a failure leaves the month as it was). With ``keep_history=False``
 it empties the table first and keeps only the month written: a full-refresh run does that,
 because rebuilt marts may change the history the older snapshots were fitted on. A table is
-created when missing, with the column types of ``TABLE_TYPES``; a table whose columns or types
-differ from them (written by an older version) is dropped and created anew in the same
-transaction, with its old snapshots, and the metadata's ``table_recreated`` says so.
+created when missing, with the column types of ``TABLE_TYPES``. A table written by an older
+version that lacked only columns of ``CARRIED_OVER_COLUMNS`` (``customer_name``) is carried over:
+its snapshots are kept and the new columns filled in (the name from ``marts.customers``). A
+table whose columns or types differ otherwise is dropped and created anew in the same
+transaction, with its old snapshots. The metadata's ``table_recreated`` says which happened.
+
+Customer-grain tables carry ``customer_name`` from ``marts.customers`` (the customers export of
+the run), so that no BI question needs a join to read a name.
 
 ``as_of_month`` defaults to the latest month of the marts; the models only read data up to it.
 When the marts hold nothing for the month (no active customer then, a month outside the marts'
@@ -93,6 +98,7 @@ TABLE_TYPES: dict[str, dict[str, str]] = {
     "customer_lifetime_value": {
         "as_of_month": "date",
         "customer_id": "varchar",
+        "customer_name": "varchar",
         "segment": "varchar",
         "tenure_months": "integer",
         "derl_months": "double",
@@ -106,6 +112,7 @@ TABLE_TYPES: dict[str, dict[str, str]] = {
     "churn_risk_scores": {
         "as_of_month": "date",
         "customer_id": "varchar",
+        "customer_name": "varchar",
         "churn_probability_3m": "double",
         "risk_band": "varchar",
         "model_version": "varchar",
@@ -116,6 +123,7 @@ TABLE_TYPES: dict[str, dict[str, str]] = {
     "cross_sell_recommendations": {
         "as_of_month": "date",
         "customer_id": "varchar",
+        "customer_name": "varchar",
         "offering_id": "varchar",
         "rank": "integer",
         "propensity": "double",
@@ -123,6 +131,14 @@ TABLE_TYPES: dict[str, dict[str, str]] = {
         "model_version": "varchar",
     },
 }
+
+
+#: Columns this version added to tables an older version wrote, each with the SQL filling it in
+#: the older rows (``older`` is the old table, ``customers`` is ``marts.customers``, joined on
+#: ``customer_id`` when the warehouse holds it): such a table is carried over with its snapshots.
+CARRIED_OVER_COLUMNS: dict[str, str] = {"customer_name": "customers.customer_name"}
+#: The mart the names come from.
+CUSTOMERS_MART = "marts.customers"
 
 
 @dataclass(frozen=True)
@@ -225,15 +241,30 @@ def write_snapshot(
             con.execute(f"create schema if not exists {SCHEMA}")
             existing = _existing_columns(con, table)
             recreated = ""
+            older = f"{SCHEMA}._older_{table}"
+            carried = existing and existing == [
+                (name, sql_type) for name, sql_type in expected if name not in CARRIED_OVER_COLUMNS
+            ]
             if existing and existing != expected:
-                recreated = (
-                    f"{relation} had the columns "
-                    f"{', '.join(f'{name} {sql_type.lower()}' for name, sql_type in existing)}, "
-                    "not this version's: dropped with its snapshots and created anew"
-                )
-                con.execute(f"drop table {relation}")
+                old_columns = ", ".join(f"{name} {sql_type.lower()}" for name, sql_type in existing)
+                if carried:
+                    added = [name for name, _ in expected if name in CARRIED_OVER_COLUMNS]
+                    recreated = (
+                        f"{relation} had the columns {old_columns}: carried over with its "
+                        f"snapshots, {', '.join(added)} added"
+                    )
+                    con.execute(f"alter table {relation} rename to _older_{table}")
+                else:
+                    recreated = (
+                        f"{relation} had the columns {old_columns}, not this version's: "
+                        "dropped with its snapshots and created anew"
+                    )
+                    con.execute(f"drop table {relation}")
             columns = ", ".join(f'"{column}" {sql_type}' for column, sql_type in types.items())
             con.execute(f"create table if not exists {relation} ({columns})")
+            if carried and recreated:
+                con.execute(_carry_over_sql(con, relation, older, types))
+                con.execute(f"drop table {older}")
             comment_on(con, relation, scoring_descriptions()[table])
             if not keep_history:
                 con.execute(f"delete from {relation}")
@@ -256,6 +287,50 @@ def write_snapshot(
     finally:
         con.unregister(view)
     return Snapshot(row_count=int(rows), months_kept=int(months_kept), table_recreated=recreated)
+
+
+def _table_exists(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
+    schema, table = qualified.split(".")
+    return bool(
+        con.execute(
+            "select count(*) from information_schema.tables where table_catalog = "
+            "current_database() and table_schema = ? and table_name = ?",
+            [schema, table],
+        ).fetchone()[0]
+    )
+
+
+def _carry_over_sql(
+    con: duckdb.DuckDBPyConnection, relation: str, older: str, types: Mapping[str, str]
+) -> str:
+    """``insert`` of the rows of ``older`` into ``relation``, the added columns filled by
+    :data:`CARRIED_OVER_COLUMNS` (null when the warehouse has no :data:`CUSTOMERS_MART`)."""
+    has_customers = _table_exists(con, CUSTOMERS_MART)
+    select = ", ".join(
+        (
+            f"cast({CARRIED_OVER_COLUMNS[column] if has_customers else 'null'} as {sql_type})"
+            if column in CARRIED_OVER_COLUMNS
+            else f'older."{column}"'
+        )
+        for column, sql_type in types.items()
+    )
+    join = (
+        f" left join {CUSTOMERS_MART} as customers on older.customer_id = customers.customer_id"
+        if has_customers
+        else ""
+    )
+    return f"insert into {relation} select {select} from {older} as older{join}"
+
+
+def with_customer_names(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with the column ``customer_name`` of :data:`CUSTOMERS_MART`, by ``customer_id``
+    (null for a customer the mart lacks); rows and their order are kept."""
+    names = con.execute(f"select customer_id, customer_name from {CUSTOMERS_MART}").df()
+    named = frame.drop(columns=["customer_name"], errors="ignore").merge(
+        names, on="customer_id", how="left", validate="many_to_one"
+    )
+    named.index = frame.index
+    return named
 
 
 def _month(con: duckdb.DuckDBPyConnection, as_of_month: date | None) -> date | None:
@@ -370,7 +445,11 @@ def write_customer_lifetime_value(
         lifetimes, fits, as_of_month=month, monthly_discount=monthly, version=version
     )
     written = write_snapshot(
-        con, "customer_lifetime_value", values, month, keep_history=keep_history
+        con,
+        "customer_lifetime_value",
+        with_customer_names(con, values),
+        month,
+        keep_history=keep_history,
     )
     rows = written.row_count
     total = float(values["residual_lifetime_value"].sum()) if rows else 0.0
@@ -421,7 +500,9 @@ def write_churn_risk_scores(
     except ValueError as error:
         scores, facts = pd.DataFrame(columns=churn_risk.SCORE_COLUMNS), {"note": str(error)}
     meta.update(facts)
-    written = write_snapshot(con, "churn_risk_scores", scores, month, keep_history=keep_history)
+    written = write_snapshot(
+        con, "churn_risk_scores", with_customer_names(con, scores), month, keep_history=keep_history
+    )
     meta.update(written.as_metadata())
     if meta["row_count"]:
         counts = scores["risk_band"].value_counts().sort_index()
@@ -456,7 +537,11 @@ def write_cross_sell_recommendations(
         as_of_month=month,
     )
     written = write_snapshot(
-        con, "cross_sell_recommendations", recommendations, month, keep_history=keep_history
+        con,
+        "cross_sell_recommendations",
+        with_customer_names(con, recommendations),
+        month,
+        keep_history=keep_history,
     )
     meta: dict[str, Any] = {
         "as_of_month": month.isoformat(),

@@ -69,7 +69,7 @@ COMPARED = (
     (
         "mrr_movements",
         ("as_of_month", "customer_id"),
-        ("mrr", "previous_mrr", "mrr_change", "movement", "first_mrr_month"),
+        ("customer_name", "mrr", "previous_mrr", "mrr_change", "movement", "first_mrr_month"),
         (),
     ),
 )

@@ -51,6 +51,7 @@ MARTS = (
     "customer_offering_matrix",
     "offering_penetration",
     "churn_risk_features",
+    "customers",
 )
 TOLERANCE = 0.011  # money columns are rounded to cents when written
 

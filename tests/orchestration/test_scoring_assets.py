@@ -17,7 +17,8 @@ from dagster import AssetKey, DagsterInstance, materialize
 from tests.conftest import build_warehouse
 from tests.orchestration.conftest import DEMO_FIRST_MONTH, DEMO_LAST_MONTH, generate_landing
 
-#: Every asset also reads marts.portfolio_concentration to find the latest month built.
+#: Every asset also reads marts.portfolio_concentration to find the latest month built; the
+#: customer-grain tables read marts.customers for the names.
 LINEAGE = {
     "scoring/retention_curves": {
         "marts/mrr_movements",
@@ -27,17 +28,20 @@ LINEAGE = {
     "scoring/customer_lifetime_value": {
         "marts/mrr_movements",
         "marts/customer_classification",
+        "marts/customers",
         "marts/portfolio_concentration",
     },
     "scoring/churn_risk_scores": {
         "marts/churn_risk_features",
         "marts/customer_classification",
+        "marts/customers",
         "marts/portfolio_concentration",
     },
     "scoring/cross_sell_recommendations": {
         "marts/customer_offering_matrix",
         "marts/offering_penetration",
         "marts/customer_classification",
+        "marts/customers",
         "marts/portfolio_concentration",
     },
 }

@@ -226,10 +226,22 @@ def test_docs_are_generated_from_the_served_file_without_touching_it(
     assert sha256(served) == before
 
 
+#: Tables the version before customer names built without ``customer_name``.
+OLDER_VERSION_TABLES = ("marts.mrr_movements", "scoring.churn_risk_scores")
+
+
 @pytest.fixture(scope="module")
 def month_rerun(served: Path, demo_landing: Path) -> dict[str, object]:
-    """Re-run the last month while another process holds the served file open read-only."""
+    """Re-run the last month while another process holds the served file open read-only.
+
+    Before it, the served file is made to look as the version before customer names built it:
+    the monthly mart ``mrr_movements`` and the table ``scoring.churn_risk_scores`` lose their
+    ``customer_name`` column. The run must rebuild the mart whole and carry the scores over.
+    """
     marts_before = table_snapshot(served, "marts")
+    with duckdb.connect(str(served)) as con:
+        for table in OLDER_VERSION_TABLES:
+            con.execute(f"alter table {table} drop column customer_name")
     reader = subprocess.Popen(
         [sys.executable, "-c", READER, str(served)],
         stdin=subprocess.PIPE,
@@ -261,6 +273,20 @@ def test_rerunning_a_month_leaves_every_mart_identical(
     before = month_rerun["marts_before"]
     assert len(before) >= 2 and all(before.values())
     assert table_snapshot(served, "marts") == before
+
+
+def test_a_month_run_upgrades_tables_an_older_version_built(
+    served: Path, month_rerun: dict[str, object]
+) -> None:
+    # The mart was rebuilt whole (the test above: every month equals the original build), and
+    # the scores carry names again.
+    assert month_rerun["result"].success
+    with duckdb.connect(str(served), read_only=True) as con:
+        for table in OLDER_VERSION_TABLES:
+            rows, named = con.execute(
+                f"select count(*), count(customer_name) from {table}"
+            ).fetchone()
+            assert rows > 0 and named == rows, table
 
 
 def materialized_models(result, *, kept: bool = False) -> set[str]:

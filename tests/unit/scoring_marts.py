@@ -170,6 +170,11 @@ def offering_tables(classification: pd.DataFrame) -> tuple[pd.DataFrame, pd.Data
     return matrix, penetration
 
 
+def customer_name(customer_id: str) -> str:
+    """The name of a hand-written customer in ``marts.customers``."""
+    return f"{customer_id.title()} Ltd"
+
+
 def churn_risk_features(classification: pd.DataFrame, movements: pd.DataFrame) -> pd.DataFrame:
     """The rows of the dbt model ``churn_risk_features`` for the hand-written series: every
     classified customer with MRR in a month, the first ``churn`` movement of the three months
@@ -194,6 +199,7 @@ def churn_risk_features(classification: pd.DataFrame, movements: pd.DataFrame) -
         row = {
             "as_of_month": month,
             "customer_id": customer,
+            "customer_name": customer_name(customer),
             "label_window_end_month": ahead[-1],
             "churn_month_within_3m": min(churns["as_of_month"], default=None),
             "churned_within_3m": len(churns) > 0,
@@ -284,6 +290,11 @@ def create_marts(connection: duckdb.DuckDBPyConnection) -> None:
         connection.register("frame", frames[name])
         connection.execute(f"create table marts.{name} as select * replace ({casts}) from frame")
         connection.unregister("frame")
+    connection.execute(
+        "create table marts.customers as select customer_id, customer_name from (values "
+        + ", ".join(f"('{c}', '{customer_name(c)}')" for c in CLASSES)
+        + ") as customers (customer_id, customer_name)"
+    )
     # The model's columns, in order and of the types of its contract.
     casts = ", ".join(
         f"cast({name} as {sql_type}) as {name}" for name, sql_type in model_contract().items()

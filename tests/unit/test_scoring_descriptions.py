@@ -37,6 +37,7 @@ def test_a_written_snapshot_carries_the_descriptions_as_comments() -> None:
         {
             "as_of_month": [date(2026, 1, 1)],
             "customer_id": ["c1"],
+            "customer_name": ["Acme"],
             "churn_probability_3m": [0.25],
             "risk_band": ["high"],
             "model_version": ["v"],

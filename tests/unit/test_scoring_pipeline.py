@@ -32,6 +32,7 @@ def scores(month: date, *rows: tuple[str, float]) -> pd.DataFrame:
             {
                 "as_of_month": month,
                 "customer_id": customer,
+                "customer_name": f"{customer} name",
                 "churn_probability_3m": probability,
                 "risk_band": "high" if probability >= 0.5 else "low",
                 "model_version": "v1",
@@ -47,6 +48,14 @@ def scores(month: date, *rows: tuple[str, float]) -> pd.DataFrame:
 
 def table_rows(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple]:
     return con.execute(f"select * from scoring.{table} order by all").fetchall()
+
+
+def probabilities(con: duckdb.DuckDBPyConnection) -> list[tuple[date, str, float]]:
+    """(as_of_month, customer_id, churn_probability_3m) of scoring.churn_risk_scores, sorted."""
+    return con.execute(
+        "select as_of_month, customer_id, churn_probability_3m "
+        "from scoring.churn_risk_scores order by all"
+    ).fetchall()
 
 
 def month_counts(con: duckdb.DuckDBPyConnection, table: str) -> dict[date, int]:
@@ -86,6 +95,7 @@ def test_a_missing_table_is_created_with_the_declared_types(empty):
     assert columns == [
         ("as_of_month", "DATE"),
         ("customer_id", "VARCHAR"),
+        ("customer_name", "VARCHAR"),
         ("churn_probability_3m", "DOUBLE"),
         ("risk_band", "VARCHAR"),
         ("model_version", "VARCHAR"),
@@ -94,7 +104,7 @@ def test_a_missing_table_is_created_with_the_declared_types(empty):
         ("trained_through_month", "DATE"),
     ]
     assert table_rows(empty, "churn_risk_scores") == [
-        (SEPTEMBER, "c1", 0.25, "low", "v1", 0.7, 0.6, date(2025, 6, 1))
+        (SEPTEMBER, "c1", "c1 name", 0.25, "low", "v1", 0.7, 0.6, date(2025, 6, 1))
     ]
 
 
@@ -108,7 +118,7 @@ def test_each_month_keeps_its_snapshot_and_a_rewrite_replaces_only_its_month(emp
     # September again, now with one other customer: December is untouched.
     written = write(empty, "churn_risk_scores", scores(SEPTEMBER, ("c3", 0.125)), SEPTEMBER)
     assert (written.row_count, written.months_kept) == (1, 2)
-    assert [row[:3] for row in table_rows(empty, "churn_risk_scores")] == [
+    assert probabilities(empty) == [
         (SEPTEMBER, "c3", 0.125),
         (DECEMBER, "c1", 0.75),
     ]
@@ -126,7 +136,7 @@ def test_without_history_the_table_keeps_only_the_month_written(empty):
         keep_history=False,
     )
     assert (written.row_count, written.months_kept) == (1, 1)
-    assert [row[:3] for row in table_rows(empty, "churn_risk_scores")] == [(SEPTEMBER, "c2", 0.5)]
+    assert probabilities(empty) == [(SEPTEMBER, "c2", 0.5)]
     # An empty month without history leaves an empty table.
     empty_frame = scores(DECEMBER)
     written = write(empty, "churn_risk_scores", empty_frame, DECEMBER, keep_history=False)
@@ -141,6 +151,7 @@ def test_a_failed_write_leaves_the_month_as_it_was(empty):
         {
             "as_of_month": [SEPTEMBER],
             "customer_id": ["c1"],
+            "customer_name": ["c1 name"],
             "offering_id": ["backup"],
             "rank": [1],
             "propensity": [0.5],
@@ -150,7 +161,7 @@ def test_a_failed_write_leaves_the_month_as_it_was(empty):
     )
     pipeline.write_snapshot(empty, "cross_sell_recommendations", frame, SEPTEMBER)
     before = table_rows(empty, "cross_sell_recommendations")
-    assert before == [(SEPTEMBER, "c1", "backup", 1, 0.5, Decimal("600.00"), "v1")]
+    assert before == [(SEPTEMBER, "c1", "c1 name", "backup", 1, 0.5, Decimal("600.00"), "v1")]
     too_large = frame.assign(customer_id="c2", expected_revenue=1e20)
     with pytest.raises(duckdb.Error):
         pipeline.write_snapshot(empty, "cross_sell_recommendations", too_large, SEPTEMBER)
@@ -179,11 +190,73 @@ def test_an_older_versions_table_is_recreated_and_a_current_one_kept(empty):
     assert written.table_recreated.startswith("scoring.churn_risk_scores had the columns ")
     assert "churn_probability_3m decimal(2,1)" in written.table_recreated
     assert (written.row_count, written.months_kept) == (1, 1)
-    assert [row[:3] for row in table_rows(empty, "churn_risk_scores")] == [(SEPTEMBER, "c1", 0.25)]
+    assert probabilities(empty) == [(SEPTEMBER, "c1", 0.25)]
     written = pipeline.write_snapshot(
         empty, "churn_risk_scores", scores(DECEMBER, ("c1", 0.75)), DECEMBER
     )
     assert (written.table_recreated, written.months_kept) == ("", 2)
+
+
+def previous_versions_table(con: duckdb.DuckDBPyConnection) -> None:
+    """scoring.churn_risk_scores as the version before customer names wrote it: today's
+    columns but ``customer_name``, with a snapshot of June (c1, c2) and one of September (c1)."""
+    types = {k: v for k, v in pipeline.TABLE_TYPES["churn_risk_scores"].items()}
+    del types["customer_name"]
+    con.execute("create schema scoring")
+    columns = ", ".join(f"{name} {sql_type}" for name, sql_type in types.items())
+    con.execute(f"create table scoring.churn_risk_scores ({columns})")
+    con.execute(
+        "insert into scoring.churn_risk_scores values "
+        "('2025-06-01', 'c1', 0.5, 'high', 'v0', 0.7, 0.6, '2025-03-01'), "
+        "('2025-06-01', 'c2', 0.125, 'low', 'v0', 0.7, 0.6, '2025-03-01'), "
+        "('2025-09-01', 'c1', 0.25, 'low', 'v0', 0.7, 0.6, '2025-06-01')"
+    )
+
+
+def test_the_previous_versions_table_is_carried_over_with_names_added(empty):
+    previous_versions_table(empty)
+    empty.execute("create schema marts")
+    empty.execute(
+        "create table marts.customers as select * from (values ('c1', 'Acme'), ('c3', 'Other')) "
+        "as customers (customer_id, customer_name)"
+    )
+    written = pipeline.write_snapshot(
+        empty, "churn_risk_scores", scores(DECEMBER, ("c3", 0.75)), DECEMBER
+    )
+    assert "carried over with its snapshots, customer_name added" in written.table_recreated
+    assert (written.row_count, written.months_kept) == (1, 3)
+    assert empty.execute(
+        "select as_of_month, customer_id, customer_name, churn_probability_3m, model_version "
+        "from scoring.churn_risk_scores order by all"
+    ).fetchall() == [
+        (date(2025, 6, 1), "c1", "Acme", 0.5, "v0"),
+        # c2 is not in marts.customers: kept, unnamed.
+        (date(2025, 6, 1), "c2", None, 0.125, "v0"),
+        (SEPTEMBER, "c1", "Acme", 0.25, "v0"),
+        (DECEMBER, "c3", "c3 name", 0.75, "v1"),
+    ]
+    assert [
+        name
+        for (name,) in empty.execute(
+            "select table_name from information_schema.tables where table_schema = 'scoring'"
+        ).fetchall()
+    ] == ["churn_risk_scores"]
+    # Written again: the table is this version's now.
+    written = pipeline.write_snapshot(
+        empty, "churn_risk_scores", scores(DECEMBER, ("c3", 0.5)), DECEMBER
+    )
+    assert (written.table_recreated, written.months_kept) == ("", 3)
+
+
+def test_without_the_customers_mart_the_carried_rows_have_no_name(empty):
+    previous_versions_table(empty)
+    written = pipeline.write_snapshot(
+        empty, "churn_risk_scores", scores(DECEMBER, ("c3", 0.75)), DECEMBER
+    )
+    assert written.months_kept == 3
+    assert empty.execute(
+        "select count(*), count(customer_name) from scoring.churn_risk_scores"
+    ).fetchone() == (4, 1)
 
 
 def test_a_column_of_another_type_counts_as_another_shape(empty):
@@ -303,6 +376,11 @@ def test_writers_keep_one_snapshot_per_month(marts):
         ).fetchall()
     )
     assert pairs == unowned_current(active_at(DECEMBER))
+    for table in ("customer_lifetime_value", "churn_risk_scores", "cross_sell_recommendations"):
+        named = marts.execute(
+            f"select distinct customer_id, customer_name from scoring.{table}"
+        ).fetchall()
+        assert named and all(name == f"{c.title()} Ltd" for c, name in named), table
 
 
 def test_rewriting_a_month_leaves_the_other_months_rows_as_they_were(marts):

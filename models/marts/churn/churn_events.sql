@@ -19,10 +19,15 @@ churn_events_classified as (
     select * from {{ ref('int_churn_events_classified') }}
 ),
 
+customers as (
+    select * from {{ ref('stg_landing__customers') }}
+),
+
 churn_events_joined as (
     select
         churn_events_coded.churn_event_id,
         churn_events_coded.customer_id,
+        customers.customer_name,
         churn_events_coded.offering_id,
         churn_events_coded.event_type,
         churn_events_coded.is_recorded,
@@ -49,6 +54,8 @@ churn_events_joined as (
         on
             churn_events_coded.churn_event_id
             = churn_events_classified.churn_event_id
+    left join customers
+        on churn_events_coded.customer_id = customers.customer_id
 )
 
 select * from churn_events_joined

@@ -11,6 +11,10 @@ months as (
     select * from {{ ref('int_mrr_months_spanned') }}
 ),
 
+customers as (
+    select * from {{ ref('stg_landing__customers') }}
+),
+
 -- Each month with MRR, moved to the month after: that month's previous MRR.
 customer_mrr_shifted as (
     select
@@ -52,6 +56,7 @@ customer_months_classified as (
     select
         months.month_start as as_of_month,
         compared.customer_id,
+        customers.customer_name,
         cast(compared.mrr as decimal(38, 6)) as mrr,
         cast(compared.previous_mrr as decimal(38, 6)) as previous_mrr,
         cast(compared.mrr - compared.previous_mrr as decimal(38, 6))
@@ -73,6 +78,8 @@ customer_months_classified as (
         on compared.month_start = months.month_start
     inner join first_mrr_months
         on compared.customer_id = first_mrr_months.customer_id
+    left join customers
+        on compared.customer_id = customers.customer_id
     where {{ in_partition('months.month_start') }}
 )
 

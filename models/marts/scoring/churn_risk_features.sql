@@ -77,6 +77,7 @@ customer_months_with_mrr as (
     select
         customer_classification.as_of_month,
         customer_classification.customer_id,
+        customer_classification.customer_name,
         customer_classification.classification,
         customer_classification.gross_margin_pct,
         customer_classification.labor_cost_ttm,
@@ -144,6 +145,7 @@ customer_months_featurised as (
     select
         as_of_month,
         customer_id,
+        customer_name,
         cast({{ dbt.dateadd('month', 3, 'as_of_month') }} as date)
             as label_window_end_month,
         churn_month_within_3m,

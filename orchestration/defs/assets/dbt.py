@@ -43,6 +43,7 @@ from orchestration.defs.resources import CANDIDATE_WRITER, WarehouseResource
 from orchestration.defs.run_config import DBT_OP_NAME
 from orchestration.landing.contract import LANDING_SCHEMA
 from orchestration.warehouse import kept_models
+from orchestration.warehouse.reshaped_marts import drop_reshaped_marts
 
 #: Group of the dbt seeds (lookup tables, schema ``reference``).
 SEED_GROUP = "reference"
@@ -138,6 +139,14 @@ def build_dbt_assets(project: DbtProject) -> AssetsDefinition:
         dbt_vars = dbt_month_vars(first, last, settings.cut_off_month())
         manifest = json.loads(project.manifest_path.read_text())
         with warehouse.connect(context) as con:
+            # A mart built by a version with other columns is rebuilt whole (every month).
+            reshaped = [] if config.full_refresh else drop_reshaped_marts(con, manifest)
+            if reshaped:
+                context.log.warning(
+                    f"rebuilding {len(reshaped)} monthly marts whole, every month: their columns "
+                    "differ from this version's contract: "
+                    + ", ".join(mart.describe() for mart in reshaped)
+                )
             # The monthly marts' other months were tested by the runs that built them.
             if not config.full_refresh and kept_models.monthly_marts_present(con, manifest):
                 dbt_vars["test_run_months_only"] = "true"

@@ -132,7 +132,7 @@ retention_curves = scoring_asset(
 
 customer_lifetime_value = scoring_asset(
     "customer_lifetime_value",
-    reads=("mrr_movements", "customer_classification"),
+    reads=("mrr_movements", "customer_classification", "customers"),
     description="per active MRR customer, DERL with its segment's sBG fit times its monthly "
     "gross margin (PORTFOLIO_CLV_ANNUAL_DISCOUNT_RATE).",
     writer=pipeline.write_customer_lifetime_value,
@@ -140,7 +140,7 @@ customer_lifetime_value = scoring_asset(
 
 churn_risk_scores = scoring_asset(
     "churn_risk_scores",
-    reads=("churn_risk_features", "customer_classification"),
+    reads=("churn_risk_features", "customer_classification", "customers"),
     description="probability of an MRR churn within 3 months per active MRR customer, with "
     "the time-based holdout AUC and the naive baseline's.",
     writer=pipeline.write_churn_risk_scores,
@@ -148,7 +148,12 @@ churn_risk_scores = scoring_asset(
 
 cross_sell_recommendations = scoring_asset(
     "cross_sell_recommendations",
-    reads=("customer_offering_matrix", "offering_penetration", "customer_classification"),
+    reads=(
+        "customer_offering_matrix",
+        "offering_penetration",
+        "customer_classification",
+        "customers",
+    ),
     description="top 3 unowned current offerings per active customer by propensity, expected "
     "revenue = propensity x ARPO; hit rate vs popularity.",
     writer=pipeline.write_cross_sell_recommendations,
