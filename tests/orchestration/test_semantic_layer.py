@@ -253,9 +253,11 @@ def mf_environment(project: Path, warehouse: Path) -> dict[str, str]:
     }
 
 
-def mf_query(project: Path, warehouse: Path, metrics: list[str], group_by: list[str]):
+def mf_query(
+    project: Path, warehouse: Path, name: str, metrics: list[str], group_by: list[str]
+) -> list[dict[str, str]]:
     """Rows of ``mf query`` as dicts of strings (empty for null), read from its CSV file."""
-    output = project / f"{'-'.join(group_by)}.csv"
+    output = project / f"{name}.csv"
     command = [str(BIN_DIR / "mf"), "query", "--quiet", "--csv", str(output)]
     command += ["--metrics", ",".join(metrics), "--group-by", ",".join(group_by)]
     result = subprocess.run(
@@ -273,7 +275,7 @@ def mf_results(mf_project: Path, warehouse: Path) -> dict[str, object]:
     # Two at a time: each call spends most of its time starting dbt and MetricFlow.
     with ThreadPoolExecutor(max_workers=2) as pool:
         futures = {
-            name: pool.submit(mf_query, mf_project, warehouse, metrics, group_by)
+            name: pool.submit(mf_query, mf_project, warehouse, name, metrics, group_by)
             for name, (metrics, group_by) in QUERIES.items()
         }
         results: dict[str, object] = {name: future.result() for name, future in futures.items()}
