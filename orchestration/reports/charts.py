@@ -462,7 +462,7 @@ def churn_risk_figure(frame: pd.DataFrame) -> go.Figure:
             y=ordered["customer_name"].tolist(),
             orientation="h",
             marker={"color": [RISK_COLOURS.get(b, "#9e9e9e") for b in ordered["risk_band"]]},
-            text=[f"{p:.0%}" for p in ordered["churn_probability_3m"]],
+            text=[f"{p:.1%}" for p in ordered["churn_probability_3m"]],
             textposition="auto",
             hovertemplate="%{y}: %{x:.1%}<extra></extra>",
         )
@@ -471,7 +471,7 @@ def churn_risk_figure(frame: pd.DataFrame) -> go.Figure:
         figure,
         height=120 + 26 * len(ordered),
         margin={"l": 220, "r": 30, "t": 30, "b": 60},
-        xaxis={"title": "probability of churning within 3 months", "tickformat": ".0%"},
+        xaxis={"title": "probability of churning within 3 months", "tickformat": ".1%"},
         showlegend=False,
     )
 

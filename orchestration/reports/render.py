@@ -376,7 +376,7 @@ def build_sections(con: duckdb.DuckDBPyConnection, month: date) -> list[Section]
             "Top churn-risk customers",
             f"The {queries.TOP_RECOMMENDATIONS} customers most likely to end all MRR within 3 "
             "months (scoring.churn_risk_scores); red = high band (at least twice the training "
-            "churn rate), orange = medium.",
+            "churn rate), orange = medium, grey = low.",
             not risk.empty,
             lambda: charts.churn_risk_figure(risk),
             empty=not_scored,
