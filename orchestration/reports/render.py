@@ -330,7 +330,8 @@ def build_sections(con: duckdb.DuckDBPyConnection, month: date) -> list[Section]
             "mrr-bridge",
             "MRR bridge",
             "From the MRR at the start of the month to the MRR at its end: new, expansion and "
-            "reactivation add, contraction and churned subtract (marts.retention_summary).",
+            "reactivation add, contraction and churned subtract (marts.retention_summary); the "
+            "axis starts near the starting MRR, not at zero, so that the movements show.",
             bridge is not None,
             lambda: charts.waterfall_figure(bridge),
         ),
