@@ -182,14 +182,17 @@ docs-serve: docs ## Serve the docs site on http://localhost:$(DOCS_PORT) (DOCS_P
 
 # The semantic layer (models/semantic) through MetricFlow's `mf`, against the served warehouse
 # read-only (target `served`, as make docs): `make metrics QUERY='--metrics mrr,nrr --group-by
-# metric_time__month'`. mf reads target/semantic_manifest.json, which dbt parse writes. mf asks
-# PyPI for a newer version at every start and has no switch for it: a closed port as the proxy
-# makes that check fail at once, so nothing leaves the machine (DO_NOT_TRACK for dbt).
+# metric_time__month'`. mf reads only target/semantic_manifest.json: dbt parses in a folder of
+# its own (its partial parse kept there) and the semantic manifest is copied. mf asks PyPI for a
+# newer version at every start and has no switch for it: a closed port as the proxy makes that
+# check fail at once, so nothing leaves the machine (DO_NOT_TRACK for dbt).
 QUERY ?= --metrics mrr,arr,nrr,grr --group-by metric_time__month --order metric_time__month
+METRICS_DIR := $(CURDIR)/target/metrics
 .PHONY: metrics
 metrics: setup ## MetricFlow query of the served warehouse, read-only (QUERY='--metrics mrr --group-by metric_time__month')
 	@test -f "$(PORTFOLIO_WAREHOUSE)" || { echo "no served warehouse at $(PORTFOLIO_WAREHOUSE): run make run or make build first" >&2; exit 1; }
-	$(BIN)/dbt parse --quiet --target served
+	$(BIN)/dbt parse --quiet --target served --target-path $(METRICS_DIR) --log-path $(METRICS_DIR)
+	cp $(METRICS_DIR)/semantic_manifest.json target/semantic_manifest.json
 	PORTFOLIO_DBT_TARGET=served DO_NOT_TRACK=1 HTTPS_PROXY=http://127.0.0.1:9 \
 		HTTP_PROXY=http://127.0.0.1:9 NO_PROXY= $(BIN)/mf query $(QUERY)
 
