@@ -55,6 +55,7 @@ from dagster import (
 
 from orchestration import settings
 from orchestration.defs.month_end import NOTE_TAG, plan_month_end
+from orchestration.defs.notices import notice_text
 from orchestration.landing.contract import OPTIONAL_TABLES
 from orchestration.landing.loader import LandingError, check_landing, landing_data_months
 from orchestration.months import (
@@ -213,11 +214,21 @@ def _follow(
                 continue
             run_id = runs[0].run_id
             progress.line(f"    run {run_id}")
-        connection = instance.get_records_for_run(run_id, cursor=cursor, of_type=_PROGRESS_EVENTS)
+        connection = instance.get_records_for_run(run_id, cursor=cursor)
         cursor = connection.cursor
         for record in connection.records:
-            event = record.event_log_entry.dagster_event
+            entry = record.event_log_entry
+            event = entry.dagster_event
             elapsed = f"[{time.monotonic() - started:6.1f}s]"
+            if event is None:
+                # A step's log line: only its notices are for the terminal.
+                text = notice_text(entry.user_message)
+                if text is not None:
+                    for line in textwrap.wrap(f"notice: {text}", 150, subsequent_indent="  "):
+                        progress.line(f"    {elapsed} {line}")
+                continue
+            if event.event_type not in _PROGRESS_EVENTS:
+                continue
             if event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
                 evaluation = event.event_specific_data
                 if not evaluation.passed:

@@ -3,6 +3,7 @@
 from dagster._utils.error import SerializableErrorInfo
 
 from orchestration.commands.run import failure_summary
+from orchestration.defs.notices import notice, notice_text
 
 
 def error(message: str, cause: SerializableErrorInfo | None = None) -> SerializableErrorInfo:
@@ -41,3 +42,24 @@ def test_a_dbt_step_failure_shows_dbt_errors_only() -> None:
         "Database Error in model month_spine (models/utilities/month_spine.sql)",
         "  Conversion Error: invalid date",
     ]
+
+
+class _Log:
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def warning(self, message: str) -> None:
+        self.lines.append(message)
+
+
+class _Context:
+    def __init__(self) -> None:
+        self.log = _Log()
+
+
+def test_a_steps_notice_reaches_the_terminal_and_other_warnings_do_not() -> None:
+    context = _Context()
+    notice(context, "rebuilding 1 monthly marts whole")
+    (logged,) = context.log.lines
+    assert notice_text(logged) == "rebuilding 1 monthly marts whole"
+    assert notice_text("Logging an `AssetObservation` instead of an `AssetCheckResult`") is None

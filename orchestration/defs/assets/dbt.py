@@ -37,6 +37,7 @@ from pydantic import Field
 
 from orchestration import settings
 from orchestration.defs.assets.landing import landing_asset_key
+from orchestration.defs.notices import notice
 from orchestration.defs.partitions import MONTHLY_PARTITIONS, dbt_month_vars, partition_months
 from orchestration.defs.project import DBT_PROJECT
 from orchestration.defs.resources import CANDIDATE_WRITER, WarehouseResource
@@ -142,10 +143,11 @@ def build_dbt_assets(project: DbtProject) -> AssetsDefinition:
             # A mart built by a version with other columns is rebuilt whole (every month).
             reshaped = [] if config.full_refresh else drop_reshaped_marts(con, manifest)
             if reshaped:
-                context.log.warning(
+                notice(
+                    context,
                     f"rebuilding {len(reshaped)} monthly marts whole, every month: their columns "
                     "differ from this version's contract: "
-                    + ", ".join(mart.describe() for mart in reshaped)
+                    + ", ".join(mart.describe() for mart in reshaped),
                 )
             # The monthly marts' other months were tested by the runs that built them.
             if not config.full_refresh and kept_models.monthly_marts_present(con, manifest):
