@@ -41,6 +41,12 @@ SLOWEST_MODULES = (
 )
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Runs of the job write their month-end report into a scratch folder, never into the
+    checkout's ``reports/`` (a test that reads the report sets its own folder)."""
+    os.environ["PORTFOLIO_REPORT_DIR"] = tempfile.mkdtemp(prefix="portfolio-reports-")
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Put the :data:`SLOWEST_MODULES` first; the order within a module, and of the other
     modules, is kept (a stable sort)."""
