@@ -27,6 +27,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import secrets
 import shutil
 import subprocess
@@ -286,15 +287,30 @@ def export_dashboard() -> None:
             }
     shutil.rmtree(DASHBOARD_DIR)
     for name, text in files.items():
-        if name.endswith(".yaml") and name.startswith("charts/"):
-            chart = yaml.safe_load(text)
-            chart["query_context"] = None  # setup derives it from params
-            text = yaml.safe_dump(chart, sort_keys=False, allow_unicode=True)
-        text = text.replace(str(served_warehouse()), WAREHOUSE_PLACEHOLDER)
-        path = DASHBOARD_DIR / name
+        content = yaml.safe_load(text.replace(str(served_warehouse()), WAREHOUSE_PLACEHOLDER))
+        if name.startswith("charts/"):
+            content["query_context"] = None  # setup derives it from the parameters
+            content["params"]["datasource"] = "__table"  # the id is the metadata DB's
+        # File names without the metadata DB's ids, so that an export changes only what changed.
+        path = DASHBOARD_DIR / re.sub(r"_\d+(\.yaml)$", r"\1", name)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
+        path.write_text(_readable_yaml(content))
     print(f"==> {len(files)} files written to {DASHBOARD_DIR.relative_to(REPOSITORY)}/")
+
+
+def _readable_yaml(content: object) -> str:
+    """YAML as Superset reads it, with multi-line strings (the datasets' SQL) as blocks."""
+    import yaml
+
+    class Dumper(yaml.SafeDumper):
+        pass
+
+    def string(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+        style = "|" if "\n" in value else None
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+    Dumper.add_representer(str, string)
+    return yaml.dump(content, Dumper=Dumper, sort_keys=False, allow_unicode=True, width=100)
 
 
 # --- the web server ---------------------------------------------------------------------------
