@@ -10,10 +10,13 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pytest
+from filelock import FileLock
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 BIN_DIR = Path(sys.executable).parent
@@ -95,10 +98,68 @@ def generate_landing(folder: Path, *, customers: int = 30, seed: int = 11) -> Pa
     return folder
 
 
+def shared_folder(
+    tmp_path_factory: pytest.TempPathFactory, name: str, create: Callable[[Path], None]
+) -> Path:
+    """A folder made once per test session, whichever pytest-xdist worker asks first.
+
+    The workers' temporary folders share a parent; the first worker to take the folder's lock
+    runs ``create(folder)`` and marks it done, the others wait for the lock and find it done.
+    A failed ``create`` leaves no mark: the next worker tries again (and fails the same way).
+    """
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    folder = root / f"shared-{name}"
+    with FileLock(str(folder) + ".lock"):
+        if not (folder / ".done").exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            create(folder)
+            (folder / ".done").touch()
+    return folder
+
+
 @pytest.fixture(scope="session")
 def demo_landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Small demo landing folder shared by the tests (read only)."""
-    return generate_landing(tmp_path_factory.mktemp("landing"))
+    """Small demo landing folder shared by the tests and the workers (read only)."""
+    return shared_folder(tmp_path_factory, "landing", generate_landing)
+
+
+@dataclass(frozen=True)
+class ServedDemo:
+    """The demo landing built and published by a full-refresh run of the job over the demo
+    months, with the exports and the month-end report the run wrote. Read only: a test that
+    runs the job on it works on :meth:`copy`."""
+
+    landing: Path
+    warehouse: Path
+    report_dir: Path
+
+    def copy(self, folder: Path) -> Path:
+        """Copy the served file and its exports into ``folder``; returns the copy's path.
+
+        The copy reads the same landing files, so a run on it keeps what the build kept."""
+        folder.mkdir(parents=True, exist_ok=True)
+        copy = folder / self.warehouse.name
+        shutil.copyfile(self.warehouse, copy)
+        shutil.copytree(self.warehouse.parent / "exports", folder / "exports")
+        return copy
+
+
+@pytest.fixture(scope="session")
+def served_demo(tmp_path_factory: pytest.TempPathFactory, demo_landing: Path) -> ServedDemo:
+    """:class:`ServedDemo`, built once per test session for every worker (about a minute)."""
+
+    def build(folder: Path) -> None:
+        with pytest.MonkeyPatch.context() as env:
+            env.setenv("PORTFOLIO_WAREHOUSE", str(folder / "warehouse" / "portfolio.duckdb"))
+            env.setenv("PORTFOLIO_LANDING_DIR", str(demo_landing))
+            env.setenv("PORTFOLIO_REPORT_DIR", str(folder / "reports"))
+            result = run_portfolio_job(DEMO_FIRST_MONTH, DEMO_LAST_MONTH, full_refresh=True)
+            assert result.success
+
+    folder = shared_folder(tmp_path_factory, "served-demo", build)
+    return ServedDemo(demo_landing, folder / "warehouse" / "portfolio.duckdb", folder / "reports")
 
 
 def instance_with_months(first: str, last: str):

@@ -31,9 +31,8 @@ from plotly.offline import get_plotlyjs
 from orchestration.months import month_add
 from orchestration.reports.render import write_report
 from tests.orchestration.conftest import (
-    DEMO_FIRST_MONTH,
-    DEMO_LAST_MONTH,
     PROJECT_DIR,
+    ServedDemo,
     run_portfolio_job,
 )
 
@@ -100,8 +99,13 @@ def build(root: Path, landing: Path, first: str, last: str) -> Built:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory, demo_landing: Path) -> Built:
-    return build(tmp_path_factory.mktemp("report"), demo_landing, DEMO_FIRST_MONTH, DEMO_LAST_MONTH)
+def demo(served_demo: ServedDemo) -> Built:
+    """The session's served demo warehouse and the report its run wrote (read only)."""
+    return Built(
+        served_demo.warehouse,
+        served_demo.report_dir,
+        tuple(sorted(p.name for p in served_demo.report_dir.iterdir())),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -132,15 +136,18 @@ class Rendered:
 
 
 @pytest.fixture(scope="module")
-def reports(demo: Built, old: Built) -> dict[str, Rendered]:
+def reports(
+    demo: Built, old: Built, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Rendered]:
     """The three reports: the runs' own (last months) and the command line's earlier month."""
+    earlier_dir = tmp_path_factory.mktemp("earlier_report")
     earlier = run_cli(
         "--month",
         f"{EARLIER_MONTH:%Y-%m}",
         "--warehouse",
         str(demo.warehouse),
         "--output-dir",
-        str(demo.report_dir),
+        str(earlier_dir),
     )
     assert earlier.returncode == 0, earlier.stderr
     return {
@@ -148,7 +155,7 @@ def reports(demo: Built, old: Built) -> dict[str, Rendered]:
             "last", demo.warehouse, date(2026, 10, 1), demo.report_dir / "month_end_2026-10.html"
         ),
         "earlier": Rendered(
-            "earlier", demo.warehouse, EARLIER_MONTH, demo.report_dir / "month_end_2026-01.html"
+            "earlier", demo.warehouse, EARLIER_MONTH, earlier_dir / "month_end_2026-01.html"
         ),
         "old": Rendered(
             "old", old.warehouse, date(2012, 3, 1), old.report_dir / "month_end_2012-03.html"

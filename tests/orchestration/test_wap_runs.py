@@ -1,9 +1,10 @@
 """Runs of the real job on a temporary warehouse: write-audit-publish end to end.
 
-One module-scoped warehouse is built once (full refresh over the demo months) and then
-re-run for one month while a separate process holds it open read-only; a last run, from a
-copy of the dbt project with one extra data test that the landing data violates, must fail
-without touching the served file. dbt runs as a subprocess (DbtCliResource), as in production.
+The session's served demo warehouse (full refresh over the demo months, ``served_demo``) is
+copied once for the module and then re-run for one month while a separate process holds it
+open read-only; a last run, from a copy of the dbt project with one extra data test that the
+landing data violates, must fail without touching the served file. dbt runs as a subprocess
+(DbtCliResource), as in production.
 """
 
 import hashlib
@@ -12,7 +13,6 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -25,6 +25,7 @@ from tests.orchestration.conftest import (
     PROJECT_DIR,
     RANGE_END_TAG,
     RANGE_START_TAG,
+    ServedDemo,
     instance_with_months,
     parse_manifest,
     publish_log,
@@ -53,19 +54,14 @@ def sha256(path: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory, demo_landing: Path) -> Iterator[Path]:
-    """A served warehouse built by a full-refresh run over the demo months."""
-    root = tmp_path_factory.mktemp("wap")
-    warehouse = root / "warehouse" / "portfolio.duckdb"
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("PORTFOLIO_WAREHOUSE", str(warehouse))
-        env.setenv("PORTFOLIO_LANDING_DIR", str(demo_landing))
-        result = run_portfolio_job(DEMO_FIRST_MONTH, DEMO_LAST_MONTH, full_refresh=True)
-        assert result.success
-        yield warehouse
+def served(tmp_path_factory: pytest.TempPathFactory, served_demo: ServedDemo) -> Path:
+    """A copy of the session's served demo warehouse (a full-refresh run over the demo
+    months), with its exports: the month runs of this module publish into it."""
+    return served_demo.copy(tmp_path_factory.mktemp("wap") / "warehouse")
 
 
-def test_a_run_publishes_its_candidate_and_logs_it(served: Path) -> None:
+def test_a_run_publishes_its_candidate_and_logs_it(served_demo: ServedDemo) -> None:
+    served = served_demo.warehouse
     log = publish_log(served)
     assert len(log) >= 1
     run_id, first, last, full_refresh = log[0]
