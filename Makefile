@@ -204,9 +204,11 @@ SUPERSET_PORT ?= 8088
 
 .PHONY: superset superset-setup
 
+# --compile-bytecode: 27 s once at install; each Superset process then starts in ~6 s instead of
+# ~14 s where .pyc files are not written (PYTHONDONTWRITEBYTECODE), as setup and the server do.
 $(SUPERSET_VENV)/.synced: $(UV) superset/pyproject.toml superset/uv.lock
-	UV_PROJECT_ENVIRONMENT=$(SUPERSET_VENV) $(UV) sync --frozen --project superset \
-		--python $(PYTHON_BOOTSTRAP) --quiet
+	UV_PROJECT_ENVIRONMENT=$(SUPERSET_VENV) $(UV) sync --frozen --compile-bytecode \
+		--project superset --python $(PYTHON_BOOTSTRAP) --quiet
 	touch $@
 
 superset-setup: $(SUPERSET_VENV)/.synced ## Superset's environment, metadata DB, admin user and dashboard (no server)
