@@ -335,6 +335,8 @@ def serve(port: int) -> None:
         "0",
         "--limit-request-field_size",
         "0",
+        # gunicorn's control socket is one path per user (~/.gunicorn): two servers would clash.
+        "--no-control-socket",
         "superset.app:create_app()",
     ]
     print(f"==> Superset on http://127.0.0.1:{port}/superset/dashboard/{DASHBOARD_SLUG}/")
