@@ -32,8 +32,6 @@ import secrets
 import shutil
 import subprocess
 import sys
-import time
-import urllib.request
 import warnings
 from pathlib import Path
 from typing import Any
@@ -46,8 +44,6 @@ CONFIG_FILE = HERE / "superset_config.py"
 WAREHOUSE_PLACEHOLDER = "__PORTFOLIO_WAREHOUSE__"
 DASHBOARD_SLUG = "customer-portfolio"
 BIN = Path(sys.executable).parent
-
-os.environ.setdefault("SUPERSET_CONFIG_PATH", str(CONFIG_FILE))
 
 
 def _path_setting(name: str, default: Path) -> Path:
@@ -344,21 +340,6 @@ def serve(port: int) -> None:
     os.execve(command[0], command, superset_env())
 
 
-def wait_until_healthy(url: str, timeout: float) -> float:
-    """Seconds until ``url``/health answers OK; TimeoutError after ``timeout`` seconds."""
-    start = time.monotonic()
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/health", timeout=5) as response:
-                if response.status == 200:
-                    return time.monotonic() - start
-        except OSError:
-            pass
-        if time.monotonic() - start > timeout:
-            raise TimeoutError(f"Superset did not answer at {url} within {timeout:.0f} s")
-        time.sleep(0.5)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="superset/manage.py", description=__doc__)
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
@@ -370,7 +351,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     commands.add_parser("export", help="write the dashboard back into superset/dashboard/")
     args = parser.parse_args(argv)
+    # Superset's app, created in this process by setup and export, reads both.
     os.environ["SUPERSET_HOME"] = str(superset_home())
+    os.environ["SUPERSET_CONFIG_PATH"] = str(CONFIG_FILE)
     if args.command == "setup":
         initialise_metadata()
         import_dashboard()
