@@ -1,8 +1,9 @@
 """Superset as a real BI client of the served warehouse (superset/, ``make superset``).
 
-One module-scoped warehouse is built by the real job (full refresh over the demo months);
-Superset is installed and set up by ``make superset-setup`` into a temporary home, imports the
-dashboard of superset/dashboard/ against that file and serves on a free port of 127.0.0.1.
+The warehouse is a copy of the session's served demo warehouse, built by the real job (full
+refresh over the demo months, ``served_demo`` of tests/orchestration). Superset is installed
+and set up by ``make superset-setup`` into a temporary home, imports the dashboard of
+superset/dashboard/ against that file and serves on a free port of 127.0.0.1.
 Every chart's query is then run over and over through the REST API while a second run of the
 job publishes into the same served file: none may fail, and the figures Superset returns must
 equal the marts' as computed here. The Superset environment (.superset/venv, ~700 MB) is
@@ -26,14 +27,16 @@ import duckdb
 import pytest
 import requests
 
-from tests.orchestration.conftest import (
-    DEMO_FIRST_MONTH,
+# demo_landing and served_demo are fixtures, found by pytest in this module's namespace.
+from tests.orchestration.conftest import (  # noqa: F401
     DEMO_LAST_MONTH,
     PROJECT_DIR,
-    generate_landing,
+    ServedDemo,
+    demo_landing,
     parse_manifest,
     publish_log,
     run_portfolio_job,
+    served_demo,
 )
 
 SUPERSET_PYTHON = PROJECT_DIR / ".superset" / "venv" / "bin" / "python"
@@ -63,10 +66,10 @@ CHARTS = (
 MIN_ROUNDS_DURING_RUN = 2
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session", autouse=True)
 def dagster_manifest(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """A dbt manifest for the code location (tests/orchestration's conftest prepares one
-    when that folder is collected too)."""
+    """A dbt manifest for the code location before anything imports it (tests/orchestration's
+    conftest prepares one when that folder is collected too)."""
     existing = os.environ.get("PORTFOLIO_DAGSTER_TARGET_DIR")
     if existing and (Path(existing) / "manifest.json").exists():
         yield
@@ -79,22 +82,21 @@ def dagster_manifest(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]
 
 
 @pytest.fixture(scope="module")
-def landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return generate_landing(tmp_path_factory.mktemp("landing"))
+def demo(request: pytest.FixtureRequest) -> ServedDemo:
+    """The session's served demo warehouse (a full-refresh run of the job over the demo
+    months), built once for every module and worker that asks (tests/orchestration)."""
+    return request.getfixturevalue("served_demo")
 
 
 @pytest.fixture(scope="module")
-def served(
-    tmp_path_factory: pytest.TempPathFactory, landing: Path, dagster_manifest: None
-) -> Iterator[Path]:
-    """A served warehouse built by a full-refresh run; runs of this module publish into it."""
-    warehouse = tmp_path_factory.mktemp("bi") / "warehouse" / "portfolio.duckdb"
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("PORTFOLIO_WAREHOUSE", str(warehouse))
-        env.setenv("PORTFOLIO_LANDING_DIR", str(landing))
-        env.setenv("PORTFOLIO_EXPORT_DIR", "off")
-        assert run_portfolio_job(DEMO_FIRST_MONTH, DEMO_LAST_MONTH, full_refresh=True).success
-        yield warehouse
+def served(tmp_path_factory: pytest.TempPathFactory, demo: ServedDemo) -> Path:
+    """A copy of the served demo warehouse: this module's run publishes into it."""
+    return demo.copy(tmp_path_factory.mktemp("bi") / "warehouse")
+
+
+@pytest.fixture(scope="module")
+def landing(demo: ServedDemo) -> Path:
+    return demo.landing
 
 
 def free_port() -> int:
@@ -345,7 +347,8 @@ def queried_during_run(superset: Superset, served: Path, landing: Path) -> dict[
         with pytest.MonkeyPatch.context() as env:
             env.setenv("PORTFOLIO_WAREHOUSE", str(served))
             env.setenv("PORTFOLIO_LANDING_DIR", str(landing))
-            env.setenv("PORTFOLIO_EXPORT_DIR", "off")
+            env.setenv("PORTFOLIO_EXPORT_DIR", "off")  # no Parquet files, no month-end report
+            env.setenv("PORTFOLIO_REPORT_DIR", "off")
             result = run_portfolio_job(DEMO_LAST_MONTH, DEMO_LAST_MONTH)
     finally:
         run_seconds = time.monotonic() - started
