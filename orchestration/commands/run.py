@@ -54,6 +54,7 @@ from dagster import (
 )
 
 from orchestration import settings
+from orchestration.defs.assets.report import MONTH_END_REPORT_KEY
 from orchestration.defs.month_end import NOTE_TAG, plan_month_end
 from orchestration.defs.notices import notice_text
 from orchestration.landing.contract import OPTIONAL_TABLES
@@ -386,7 +387,19 @@ def main(argv: list[str] | None = None) -> int:
         print(f"    full log: {log_path}; or `make dev`, then Runs > {result.run_id[:8]}")
         return 1
     print(f"==> published {served} in {elapsed:.0f} s (run {result.run_id[:8]})")
+    for path in written_report_paths(result):
+        print(f"    month-end report: {path}")
     return 0
+
+
+def written_report_paths(result: Any) -> list[str]:
+    """The report files a successful run wrote (the report asset's ``path`` metadata)."""
+    paths = []
+    for event in result.get_asset_materialization_events():
+        materialization = event.event_specific_data.materialization
+        if materialization.asset_key == MONTH_END_REPORT_KEY and "path" in materialization.metadata:
+            paths.append(str(materialization.metadata["path"].value))
+    return paths
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ in the test, not read from the build.
 """
 
 import csv
+import os
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
@@ -53,6 +54,10 @@ def test_make_build_of_a_history_that_ended_years_ago(tmp_path: Path, old_export
     assert f"{expected_months} month(s) {first:%Y-%m}..2012-03" in built.stdout
     assert "absent:    time_entries: read as empty" in built.stdout
     assert "absent:    churn_events: read as empty" in built.stdout
+    # The report of the data's last month, not of the clock's.
+    report = Path(os.environ["PORTFOLIO_REPORT_DIR"]) / "month_end_2012-03.html"
+    assert f"    month-end report: {report}\n" in built.stdout
+    assert report.exists()
     served = tmp_path / "warehouse" / "portfolio.duckdb"
     with duckdb.connect(str(served), read_only=True) as con:
         months = con.execute(
