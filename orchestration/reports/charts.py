@@ -345,26 +345,48 @@ def penetration_figure(frame: pd.DataFrame) -> go.Figure:
     )
 
 
-def whitespace_figure(frame: pd.DataFrame) -> go.Figure:
-    """Whitespace revenue by offering (largest on top), with its penetration."""
-    ordered = frame.sort_values("whitespace_revenue")
+def _horizontal_bars(
+    values: list,
+    labels: list,
+    *,
+    colour: str | list[str],
+    text: list[str],
+    hover: str,
+    axis: dict,
+    label_width: int,
+) -> go.Figure:
+    """One horizontal bar per label (the first at the bottom), its text on the bar."""
     figure = go.Figure(
         go.Bar(
-            x=_floats(ordered["whitespace_revenue"].tolist()),
-            y=ordered["offering_name"].tolist(),
+            x=_floats(values),
+            y=labels,
             orientation="h",
-            marker={"color": "#ef6c00"},
-            text=[f"{rate:.0%} own it" for rate in ordered["penetration_rate"]],
+            marker={"color": colour},
+            text=text,
             textposition="auto",
-            hovertemplate="%{y}: whitespace %{x:,.0f}<extra></extra>",
+            hovertemplate=hover,
         )
     )
     return _layout(
         figure,
-        height=120 + 26 * len(ordered),
-        margin={"l": 220, "r": 30, "t": 30, "b": 60},
-        xaxis={"title": "whitespace revenue (ARPO × non-owners, per year)", "tickformat": ",.0f"},
+        height=120 + 26 * len(labels),
+        margin={"l": label_width, "r": 30, "t": 30, "b": 60},
+        xaxis=axis,
         showlegend=False,
+    )
+
+
+def whitespace_figure(frame: pd.DataFrame) -> go.Figure:
+    """Whitespace revenue by offering (largest on top), with its penetration."""
+    ordered = frame.sort_values("whitespace_revenue")
+    return _horizontal_bars(
+        ordered["whitespace_revenue"].tolist(),
+        ordered["offering_name"].tolist(),
+        colour="#ef6c00",
+        text=[f"{rate:.0%} own it" for rate in ordered["penetration_rate"]],
+        hover="%{y}: whitespace %{x:,.0f}<extra></extra>",
+        axis={"title": "whitespace revenue (ARPO × non-owners, per year)", "tickformat": ",.0f"},
+        label_width=220,
     )
 
 
@@ -456,23 +478,14 @@ def retention_curves_figure(frame: pd.DataFrame) -> go.Figure:
 def churn_risk_figure(frame: pd.DataFrame) -> go.Figure:
     """The customers most likely to churn, highest on top, coloured by risk band."""
     ordered = frame.iloc[::-1]
-    figure = go.Figure(
-        go.Bar(
-            x=_floats(ordered["churn_probability_3m"].tolist()),
-            y=ordered["customer_name"].tolist(),
-            orientation="h",
-            marker={"color": [RISK_COLOURS.get(b, "#9e9e9e") for b in ordered["risk_band"]]},
-            text=[f"{p:.1%}" for p in ordered["churn_probability_3m"]],
-            textposition="auto",
-            hovertemplate="%{y}: %{x:.1%}<extra></extra>",
-        )
-    )
-    return _layout(
-        figure,
-        height=120 + 26 * len(ordered),
-        margin={"l": 220, "r": 30, "t": 30, "b": 60},
-        xaxis={"title": "probability of churning within 3 months", "tickformat": ".1%"},
-        showlegend=False,
+    return _horizontal_bars(
+        ordered["churn_probability_3m"].tolist(),
+        ordered["customer_name"].tolist(),
+        colour=[RISK_COLOURS.get(b, "#9e9e9e") for b in ordered["risk_band"]],
+        text=[f"{p:.1%}" for p in ordered["churn_probability_3m"]],
+        hover="%{y}: %{x:.1%}<extra></extra>",
+        axis={"title": "probability of churning within 3 months", "tickformat": ".1%"},
+        label_width=220,
     )
 
 
@@ -485,21 +498,12 @@ def cross_sell_figure(frame: pd.DataFrame) -> go.Figure:
             ordered["customer_name"], ordered["offering_name"], strict=True
         )
     ]
-    figure = go.Figure(
-        go.Bar(
-            x=_floats(ordered["expected_revenue"].tolist()),
-            y=labels,
-            orientation="h",
-            marker={"color": "#2e7d32"},
-            text=[f"p = {p:.0%}" for p in ordered["propensity"]],
-            textposition="auto",
-            hovertemplate="%{y}: %{x:,.0f}<extra></extra>",
-        )
-    )
-    return _layout(
-        figure,
-        height=120 + 26 * len(ordered),
-        margin={"l": 320, "r": 30, "t": 30, "b": 60},
-        xaxis={"title": "expected revenue (propensity × ARPO, per year)", "tickformat": ",.0f"},
-        showlegend=False,
+    return _horizontal_bars(
+        ordered["expected_revenue"].tolist(),
+        labels,
+        colour="#2e7d32",
+        text=[f"p = {p:.0%}" for p in ordered["propensity"]],
+        hover="%{y}: %{x:,.0f}<extra></extra>",
+        axis={"title": "expected revenue (propensity × ARPO, per year)", "tickformat": ",.0f"},
+        label_width=320,
     )
