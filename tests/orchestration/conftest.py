@@ -235,32 +235,75 @@ def publish_log(warehouse: Path) -> list[tuple]:
 @pytest.fixture(scope="session")
 def old_export(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A generated export of 25 customers, 14 months ending 2012-03, without the optional
-    ``time_entries`` and ``churn_events`` files (read only)."""
-    landing = tmp_path_factory.mktemp("old_export") / "landing"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "orchestration.demo",
-            "--customers",
-            "25",
-            "--months",
-            "14",
-            "--end-month",
-            "2012-03",
-            "--seed",
-            "4",
-            "--output",
-            str(landing),
-            "--quiet",
-        ],
-        cwd=PROJECT_DIR,
-        check=True,
-        capture_output=True,
+    ``time_entries`` and ``churn_events`` files, shared by the workers (read only)."""
+
+    def create(landing: Path) -> None:
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "orchestration.demo",
+                "--customers",
+                "25",
+                "--months",
+                "14",
+                "--end-month",
+                "2012-03",
+                "--seed",
+                "4",
+                "--output",
+                str(landing),
+                "--quiet",
+            ],
+            cwd=PROJECT_DIR,
+            check=True,
+            capture_output=True,
+        )
+        for optional in ("time_entries.csv", "churn_events.csv"):
+            (landing / optional).unlink()
+
+    return shared_folder(tmp_path_factory, "old-export", create)
+
+
+#: The clock of :func:`served_old`'s build: years after its data ends.
+OLD_BUILD_CLOCK = "2026-12-05T10:00:00"
+
+
+@dataclass(frozen=True)
+class ServedOld:
+    """``make build`` of :func:`old_export` as on :data:`OLD_BUILD_CLOCK`: the run command's
+    output, the served file and the month-end report it wrote (read only)."""
+
+    landing: Path
+    warehouse: Path
+    report_dir: Path
+    returncode: int
+    stdout: str
+
+
+@pytest.fixture(scope="session")
+def served_old(tmp_path_factory: pytest.TempPathFactory, old_export: Path) -> ServedOld:
+    """:class:`ServedOld`, built once per test session for every worker by the run command
+    (``--all-months --full-refresh``; about a minute). A failed build is returned, not
+    raised: the test of the command says why."""
+
+    def build(folder: Path) -> None:
+        with pytest.MonkeyPatch.context() as env:
+            env.setenv("PORTFOLIO_REPORT_DIR", str(folder / "reports"))
+            built = run_command(
+                folder, old_export, OLD_BUILD_CLOCK, "--all-months", "--full-refresh"
+            )
+        (folder / "stdout.txt").write_text(built.stdout + built.stderr)
+        (folder / "returncode.txt").write_text(str(built.returncode))
+
+    folder = shared_folder(tmp_path_factory, "served-old", build)
+    return ServedOld(
+        old_export,
+        folder / "warehouse" / "portfolio.duckdb",
+        folder / "reports",
+        int((folder / "returncode.txt").read_text()),
+        (folder / "stdout.txt").read_text(),
     )
-    for optional in ("time_entries.csv", "churn_events.csv"):
-        (landing / optional).unlink()
-    return landing
 
 
 def run_command(root: Path, landing: Path, clock: str, *args: str) -> subprocess.CompletedProcess:

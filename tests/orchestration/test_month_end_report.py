@@ -1,10 +1,11 @@
 """The month-end report on warehouses built by the real job, checked against the marts and in a
 browser.
 
-Two warehouses are built once each (module scope) by ``portfolio_job`` with scoring: the demo
-(14 months ending 2026-10) and an export that ended years ago without the optional
-``time_entries`` and ``churn_events`` files (14 months ending 2012-03). The job's report asset
-writes the report of each run's last month; the command line writes one of an earlier month.
+Two warehouses built once per test session (conftest's ``served_demo`` and ``served_old``) with
+scoring: the demo, by ``portfolio_job`` (14 months ending 2026-10), and an export that ended
+years ago without the optional ``time_entries`` and ``churn_events`` files (14 months ending
+2012-03), by the run command. The job's report asset writes the report of each run's last
+month; the command line writes one of an earlier month.
 Every figure checked here is computed by this module's own SQL against the marts, not read from
 the code under test. Headless Chromium (Debian's ``chromium``, ``make browser``) renders each
 report: every chart must draw, no script error may be logged, and a screenshot per section is
@@ -33,12 +34,9 @@ from orchestration.reports.render import write_report
 from tests.orchestration.conftest import (
     PROJECT_DIR,
     ServedDemo,
-    run_portfolio_job,
+    ServedOld,
 )
 
-#: The old export of conftest's ``old_export`` fixture: 14 months ending 2012-03.
-OLD_FIRST_MONTH = "2011-02-01"
-OLD_LAST_MONTH = "2012-03-01"
 #: The earlier month rendered from the demo warehouse (no scores: the run scored 2026-10 only).
 EARLIER_MONTH = date(2026, 1, 1)
 
@@ -86,18 +84,6 @@ class Built:
     written_by_run: tuple[str, ...]
 
 
-def build(root: Path, landing: Path, first: str, last: str) -> Built:
-    warehouse = root / "warehouse" / "portfolio.duckdb"
-    report_dir = root / "reports"
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("PORTFOLIO_WAREHOUSE", str(warehouse))
-        env.setenv("PORTFOLIO_LANDING_DIR", str(landing))
-        env.setenv("PORTFOLIO_REPORT_DIR", str(report_dir))
-        result = run_portfolio_job(first, last, full_refresh=True, registered=(first, last))
-        assert result.success
-    return Built(warehouse, report_dir, tuple(sorted(p.name for p in report_dir.iterdir())))
-
-
 @pytest.fixture(scope="module")
 def demo(served_demo: ServedDemo) -> Built:
     """The session's served demo warehouse and the report its run wrote (read only)."""
@@ -109,8 +95,14 @@ def demo(served_demo: ServedDemo) -> Built:
 
 
 @pytest.fixture(scope="module")
-def old(tmp_path_factory: pytest.TempPathFactory, old_export: Path) -> Built:
-    return build(tmp_path_factory.mktemp("report_old"), old_export, OLD_FIRST_MONTH, OLD_LAST_MONTH)
+def old(served_old: ServedOld) -> Built:
+    """The session's ``make build`` of the export ending 2012-03 and the report it wrote."""
+    assert served_old.returncode == 0, served_old.stdout
+    return Built(
+        served_old.warehouse,
+        served_old.report_dir,
+        tuple(sorted(p.name for p in served_old.report_dir.iterdir())),
+    )
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:

@@ -1,23 +1,20 @@
 """``make build`` on a history that ended years ago, with the clock moved past it.
 
 ``python -m orchestration.commands.run --all-months --full-refresh`` runs in a subprocess with
-its own
-Dagster instance, the clock injected through ``PORTFOLIO_CLOCK`` (fixtures ``old_export`` and
-``run_command`` in conftest.py). Expected months and revenue are computed from the landing CSV
-in the test, not read from the build.
+its own Dagster instance, the clock injected through ``PORTFOLIO_CLOCK`` (fixture
+``served_old`` in conftest.py, which other modules read too). Expected months and revenue are
+computed from the landing CSV in the test, not read from the build.
 """
 
 import csv
-import os
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import duckdb
 import pytest
 
-from tests.orchestration.conftest import run_command
+from tests.orchestration.conftest import OLD_BUILD_CLOCK, ServedOld
 
 pytestmark = pytest.mark.slow
 
@@ -32,8 +29,8 @@ def months_back(month: date, n: int) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
-def test_make_build_of_a_history_that_ended_years_ago(tmp_path: Path, old_export: Path) -> None:
-    with (old_export / "invoice_lines.csv").open(newline="") as handle:
+def test_make_build_of_a_history_that_ended_years_ago(served_old: ServedOld) -> None:
+    with (served_old.landing / "invoice_lines.csv").open(newline="") as handle:
         lines = list(csv.DictReader(handle))
     months_seen = {month_of(line["invoice_date"]) for line in lines}
     first, last = min(months_seen), max(months_seen)
@@ -48,17 +45,16 @@ def test_make_build_of_a_history_that_ended_years_ago(tmp_path: Path, old_export
     active = sum(1 for v in by_customer.values() if v > 0)
 
     # make build, on 5 December 2026.
-    clock = "2026-12-05T10:00:00"
-    built = run_command(tmp_path, old_export, clock, "--all-months", "--full-refresh")
-    assert built.returncode == 0, built.stdout + built.stderr
-    assert f"{expected_months} month(s) {first:%Y-%m}..2012-03" in built.stdout
-    assert "absent:    time_entries: read as empty" in built.stdout
-    assert "absent:    churn_events: read as empty" in built.stdout
+    assert OLD_BUILD_CLOCK.startswith("2026-12-05")
+    assert served_old.returncode == 0, served_old.stdout
+    assert f"{expected_months} month(s) {first:%Y-%m}..2012-03" in served_old.stdout
+    assert "absent:    time_entries: read as empty" in served_old.stdout
+    assert "absent:    churn_events: read as empty" in served_old.stdout
     # The report of the data's last month, not of the clock's.
-    report = Path(os.environ["PORTFOLIO_REPORT_DIR"]) / "month_end_2012-03.html"
-    assert f"    month-end report: {report}\n" in built.stdout
+    report = served_old.report_dir / "month_end_2012-03.html"
+    assert f"    month-end report: {report}\n" in served_old.stdout
     assert report.exists()
-    served = tmp_path / "warehouse" / "portfolio.duckdb"
+    served = served_old.warehouse
     with duckdb.connect(str(served), read_only=True) as con:
         months = con.execute(
             "select min(as_of_month), max(as_of_month), count(*) from marts.portfolio_concentration"

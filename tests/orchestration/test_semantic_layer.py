@@ -1,11 +1,13 @@
-"""The MetricFlow semantic layer (models/semantic) against a built warehouse, read-only.
+"""The MetricFlow semantic layer (models/semantic) against built warehouses, read-only.
 
-A small generated portfolio (50 customers, 16 months to 2011-12: the time spine comes from the
-data, whatever the year) is built once; ``mf query`` then reads it through the profile's
-``served`` target (the file attached read-only), as ``make metrics`` does, and every headline
-metric at month grain must equal the figure this module computes with its own SQL from the
-mart tables: exact for money and counts, within 1e-9 for ratios. The file's sha256 must not
-change.
+The session's two served files (conftest): ``served_demo`` (30 customers, 14 months to 2026-10,
+built by the job) and ``served_old`` (25 customers, 14 months to 2012-03, built by the run
+command on a clock of December 2026; the time spine comes from the data, whatever the year).
+``mf query`` reads them through the profile's ``served`` target (the file attached read-only),
+as ``make metrics`` does, each query on the file whose data exercises it
+(:data:`QUERY_WAREHOUSE`), and every headline metric at month grain must equal the figure this
+module computes with its own SQL from the mart tables: exact for money and counts, within 1e-9
+for ratios. Neither file's sha256 may change.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import BIN_DIR, PROJECT_DIR, build_warehouse, query
+from tests.conftest import BIN_DIR, PROJECT_DIR, query
+from tests.orchestration.conftest import ServedDemo, ServedOld
 
 #: A closed port as the HTTP(S) proxy: mf asks PyPI for a newer version at every start (no
 #: setting turns that off); through it the check fails at once, offline (as in the Makefile).
@@ -207,32 +210,44 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+#: The session's warehouse each query reads: the export ending 2012-03 (``served_old``) has
+#: every MRR movement, reactivation included; the demo (``served_demo``) has recorded churn
+#: events in several churn quadrants, which the old export (no churn_events file) lacks.
+QUERY_WAREHOUSE = {
+    "monthly": "old",
+    "class": "old",
+    "penetration": "demo",
+    "churn_quadrant": "demo",
+    "quarterly": "old",
+}
+
+
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from orchestration.demo.generator import generate
-
-    root = tmp_path_factory.mktemp("semantic_layer")
-    landing = root / "landing"
-    generate(landing, customers=50, months=16, end_month="2011-12", seed=5, progress=False)
-    path = root / "warehouse" / "portfolio.duckdb"
-    path.parent.mkdir()
-    build_warehouse(landing, path, write_json=True)
-    return path
+def warehouses(served_demo: ServedDemo, served_old: ServedOld) -> dict[str, Path]:
+    """The session's two served files (read only), by the names of :data:`QUERY_WAREHOUSE`."""
+    assert served_old.returncode == 0, served_old.stdout
+    return {"demo": served_demo.warehouse, "old": served_old.warehouse}
 
 
 @pytest.fixture(scope="module")
-def mf_project(warehouse: Path) -> Path:
+def mf_project(tmp_path_factory: pytest.TempPathFactory, warehouses: dict[str, Path]) -> Path:
     """A project folder for ``mf``, which reads ``<project>/target/semantic_manifest.json``:
-    the project's dbt files and, as ``target/``, the build's dbt target folder. The build
-    named the warehouse ``portfolio.duckdb``, so its relations are in database ``portfolio``,
-    the name under which the ``served`` target attaches the file (``make metrics`` parses
-    with that target instead)."""
-    folder = warehouse.parent.parent / "mf-project"
-    folder.mkdir()
+    the project's dbt files and a ``target/`` of ``dbt parse --target served``, as
+    ``make metrics`` parses (the relations are in database ``portfolio``, the name under which
+    the ``served`` target attaches the file)."""
+    folder = tmp_path_factory.mktemp("mf-project")
     for name in PROJECT_ENTRIES:
         if (PROJECT_DIR / name).exists():
             (folder / name).symlink_to(PROJECT_DIR / name)
-    (folder / "target").symlink_to(warehouse.parent / "dbt-target")
+    parsed = subprocess.run(
+        [str(BIN_DIR / "dbt"), "parse", "--quiet", "--target", "served"]
+        + ["--target-path", str(folder / "target"), "--log-path", str(folder / "logs")],
+        cwd=folder,
+        env=mf_environment(folder, warehouses["demo"]),
+        capture_output=True,
+        text=True,
+    )
+    assert parsed.returncode == 0, f"dbt parse failed:\n{parsed.stdout}\n{parsed.stderr}"
     manifest = json.loads((folder / "target" / "semantic_manifest.json").read_text())
     relations = [model["node_relation"]["relation_name"] for model in manifest["semantic_models"]]
     assert relations and all(name.startswith('"portfolio".') for name in relations), relations
@@ -269,17 +284,20 @@ def mf_query(
 
 
 @pytest.fixture(scope="module")
-def mf_results(mf_project: Path, warehouse: Path) -> dict[str, object]:
-    """Every query of :data:`QUERIES`, and the warehouse's sha256 before and after them."""
-    before = sha256(warehouse)
+def mf_results(mf_project: Path, warehouses: dict[str, Path]) -> dict[str, object]:
+    """Every query of :data:`QUERIES` on its warehouse, and the warehouses' sha256 before and
+    after them."""
+    before = {name: sha256(path) for name, path in warehouses.items()}
     # Two at a time: each call spends most of its time starting dbt and MetricFlow.
     with ThreadPoolExecutor(max_workers=2) as pool:
         futures = {
-            name: pool.submit(mf_query, mf_project, warehouse, name, metrics, group_by)
+            name: pool.submit(
+                mf_query, mf_project, warehouses[QUERY_WAREHOUSE[name]], name, metrics, group_by
+            )
             for name, (metrics, group_by) in QUERIES.items()
         }
         results: dict[str, object] = {name: future.result() for name, future in futures.items()}
-    results["sha256"] = (before, sha256(warehouse))
+    results["sha256"] = (before, {name: sha256(path) for name, path in warehouses.items()})
     return results
 
 
@@ -325,18 +343,29 @@ def test_mf_query_leaves_the_warehouse_file_unchanged(mf_results: dict[str, obje
     assert after == before
 
 
-def test_time_spine_holds_the_months_of_the_data(warehouse: Path) -> None:
+@pytest.mark.parametrize("built", ["demo", "old"])
+def test_time_spine_holds_the_months_of_the_data(
+    built: str, served_demo: ServedDemo, served_old: ServedOld
+) -> None:
+    warehouse, last = {
+        "demo": (served_demo.warehouse, date(2026, 10, 1)),
+        # Built on a clock of December 2026: the spine still ends with the data.
+        "old": (served_old.warehouse, date(2012, 3, 1)),
+    }[built]
     spine = query(warehouse, "select month_start from utilities.metricflow_time_spine order by 1")
     months = query(warehouse, "select as_of_month from marts.retention_summary order by 1")
     # Every month of the MRR history, one after the other, to the data's last month (not
-    # today's): 2011-12.
+    # today's, nor the build's clock's).
     assert spine == months
-    assert spine[-1] == (date(2011, 12, 1),)
+    assert spine[-1] == (last,)
     index = [month.year * 12 + month.month for (month,) in spine]
     assert index == list(range(index[0], index[0] + len(index)))
 
 
-def test_mrr_bridge_and_retention_by_month(warehouse: Path, mf_results: dict[str, object]) -> None:
+def test_mrr_bridge_and_retention_by_month(
+    warehouses: dict[str, Path], mf_results: dict[str, object]
+) -> None:
+    warehouse = warehouses[QUERY_WAREHOUSE["monthly"]]
     mf_rows = {(month_of(row["metric_time__month"]),): row for row in mf_results["monthly"]}
     expected = by_key(query(warehouse, MONTHLY_MRR_SQL), 1)
     # The data exercises every movement and both retention windows.
@@ -350,14 +379,18 @@ def test_mrr_bridge_and_retention_by_month(warehouse: Path, mf_results: dict[str
 
 
 def test_concentration_classification_and_cross_sell_by_month(
-    warehouse: Path, mf_results: dict[str, object]
+    warehouses: dict[str, Path], mf_results: dict[str, object]
 ) -> None:
+    warehouse = warehouses[QUERY_WAREHOUSE["monthly"]]
     mf_rows = {(month_of(row["metric_time__month"]),): row for row in mf_results["monthly"]}
     expected = by_key(query(warehouse, MONTHLY_PORTFOLIO_SQL), 1)
     assert_figures_equal(mf_rows, expected, MONTHLY_PORTFOLIO_METRICS)
 
 
-def test_customers_per_class_by_month(warehouse: Path, mf_results: dict[str, object]) -> None:
+def test_customers_per_class_by_month(
+    warehouses: dict[str, Path], mf_results: dict[str, object]
+) -> None:
+    warehouse = warehouses[QUERY_WAREHOUSE["class"]]
     mf_rows = {
         (month_of(row["metric_time__month"]), row["customer_month__classification"]): row
         for row in mf_results["class"]
@@ -367,7 +400,10 @@ def test_customers_per_class_by_month(warehouse: Path, mf_results: dict[str, obj
     assert_figures_equal(mf_rows, expected, {"active_customers": EXACT})
 
 
-def test_penetration_per_offering_by_month(warehouse: Path, mf_results: dict[str, object]) -> None:
+def test_penetration_per_offering_by_month(
+    warehouses: dict[str, Path], mf_results: dict[str, object]
+) -> None:
+    warehouse = warehouses[QUERY_WAREHOUSE["penetration"]]
     mf_rows = {
         (month_of(row["metric_time__month"]), row["offering_month__offering_id"]): row
         for row in mf_results["penetration"]
@@ -377,8 +413,9 @@ def test_penetration_per_offering_by_month(warehouse: Path, mf_results: dict[str
 
 
 def test_churned_mrr_per_churn_quadrant_by_month(
-    warehouse: Path, mf_results: dict[str, object]
+    warehouses: dict[str, Path], mf_results: dict[str, object]
 ) -> None:
+    warehouse = warehouses[QUERY_WAREHOUSE["churn_quadrant"]]
     mf_rows = {
         (month_of(row["metric_time__month"]), row["churn_event__churn_quadrant"]): row
         for row in mf_results["churn_quadrant"]
@@ -390,7 +427,10 @@ def test_churned_mrr_per_churn_quadrant_by_month(
     )
 
 
-def test_mrr_is_semi_additive_by_quarter(warehouse: Path, mf_results: dict[str, object]) -> None:
+def test_mrr_is_semi_additive_by_quarter(
+    warehouses: dict[str, Path], mf_results: dict[str, object]
+) -> None:
+    warehouse = warehouses[QUERY_WAREHOUSE["quarterly"]]
     mf_rows = {(month_of(row["metric_time__quarter"]),): row for row in mf_results["quarterly"]}
     expected = by_key(query(warehouse, QUARTERLY_MRR_SQL), 1)
     assert_figures_equal(
