@@ -161,15 +161,19 @@ format: setup ## Format Python (ruff) and fix SQL (sqlfluff)
 report: setup ## Month-end HTML report of $PORTFOLIO_WAREHOUSE (REPORT_MONTH=YYYY-MM, default the latest month)
 	$(PY) -m orchestration.reports $(if $(REPORT_MONTH),--month $(REPORT_MONTH))
 
-# Headless Chromium renders the report in tests/orchestration/test_month_end_report.py.
-# Debian's package, installed only when missing; the package lists are refreshed only when
+# Headless Chromium, driven by Selenium through its driver, renders the report in
+# tests/orchestration/test_month_end_report.py. Debian's packages (the driver matches the
+# browser's version), installed only when missing; the package lists are refreshed only when
 # the install fails without them (a fresh image has none, or stale ones).
 APT_GET := $(if $(filter 0,$(shell id -u)),,sudo )apt-get
-browser: ## Install Debian's chromium (apt-get) when it is not present; make test needs it
-	@command -v chromium >/dev/null 2>&1 && { echo "chromium: $$(chromium --version)"; exit 0; }; \
+BROWSER_PACKAGES := chromium chromium-driver
+browser: ## Install Debian's chromium and chromium-driver (apt-get) when missing; make test needs them
+	@command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 \
+		&& { echo "chromium: $$(chromium --version)"; exit 0; }; \
 	export DEBIAN_FRONTEND=noninteractive; \
-	$(APT_GET) install -y -q --no-install-recommends chromium \
-		|| { $(APT_GET) update -q && $(APT_GET) install -y -q --no-install-recommends chromium; }
+	$(APT_GET) install -y -q --no-install-recommends $(BROWSER_PACKAGES) \
+		|| { $(APT_GET) update -q \
+			&& $(APT_GET) install -y -q --no-install-recommends $(BROWSER_PACKAGES); }
 
 DOCS_DIR := $(CURDIR)/target/docs
 

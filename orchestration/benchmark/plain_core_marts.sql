@@ -3,7 +3,7 @@
 -- to publish. It computes, for every as_of_month of the landing data, the
 -- figures of marts.customer_concentration, portfolio_concentration,
 -- customer_classification, customer_offering_matrix and mrr_movements with the
--- definitions of /work/shared/DOMAIN.md sections 1 and 3 (the dbt marts are
+-- definitions the marts' YAML and the README glossary give (the dbt marts are
 -- the reference; tests/e2e/test_benchmark_plain_sql.py compares the two).
 --
 -- Input: the views landing_<table> (customers, offerings, invoice_lines,
