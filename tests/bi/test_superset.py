@@ -89,9 +89,17 @@ def demo(request: pytest.FixtureRequest) -> ServedDemo:
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory, demo: ServedDemo) -> Path:
+def served_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where this module's copy of the served demo warehouse goes (:func:`served`)."""
+    return tmp_path_factory.mktemp("bi") / "warehouse" / "portfolio.duckdb"
+
+
+@pytest.fixture(scope="module")
+def served(served_path: Path, demo: ServedDemo) -> Path:
     """A copy of the served demo warehouse: this module's run publishes into it."""
-    return demo.copy(tmp_path_factory.mktemp("bi") / "warehouse")
+    copy = demo.copy(served_path.parent)
+    assert copy == served_path
+    return copy
 
 
 @pytest.fixture(scope="module")
@@ -132,15 +140,20 @@ class Superset:
 
 
 @pytest.fixture(scope="module")
-def superset(served: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Superset]:
-    """Superset set up by ``make superset-setup`` against ``served``, serving on a free port."""
+def superset(
+    served_path: Path, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Superset]:
+    """Superset set up by ``make superset-setup`` against ``served``, serving on a free port.
+
+    The setup needs only the served file's path: it runs first, while another worker may
+    still be building the session's demo warehouse that ``served`` copies."""
     home = tmp_path_factory.mktemp("superset_home")
     password = secrets.token_urlsafe(16)
     # Not the make of `make test` (its jobserver), nor the warehouse settings of the caller.
     env = {key: value for key, value in os.environ.items() if not key.startswith(("MAKE", "MFL"))}
     env |= {
         "SUPERSET_HOME": str(home),
-        "PORTFOLIO_WAREHOUSE": str(served),
+        "PORTFOLIO_WAREHOUSE": str(served_path),
         "SUPERSET_ADMIN_USER": "admin",
         "SUPERSET_ADMIN_PASSWORD": password,
     }
@@ -156,6 +169,7 @@ def superset(served: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     )
     assert setup.returncode == 0, setup.stdout + setup.stderr
     timings["setup"] = time.monotonic() - started
+    request.getfixturevalue("served")
     port = free_port()
     log = (home / "server.log").open("w")
     server = subprocess.Popen(
