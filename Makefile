@@ -143,7 +143,7 @@ unit-test: setup ## pytest on tests/unit only (pure Python: scoring maths, contr
 test-fast: lint unit-test dbt-unit-test ## The fast lane (under 2 minutes): linters, Python unit tests, dbt unit tests
 
 pytest: setup ## pytest: unit, orchestration and end-to-end tests
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=15
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=15
 
 test: setup browser ## Everything CI checks: linters, dbt unit tests and contracts, pytest (data tests in e2e)
 	@# sqlfluff beside the dbt unit tests (each part's output printed whole when it ends),

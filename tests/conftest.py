@@ -28,21 +28,19 @@ MANAGED_SERVICES_OFFERING = {
 }
 
 
-#: The modules that take longest in `make test` (each 1-5 minutes of one worker on two cores,
-#: measured 2026-12-01), collected first. `make test` runs pytest-xdist with `--dist loadfile
-#: --no-loadscope-reorder`: workers take modules in collection order (by default xdist sorts
-#: them by their number of tests, which put these few-test modules last, one running alone at
-#: the end while the other workers waited). Each worker starts with two modules queued: the
-#: first three here need nothing another worker builds (test_wap_runs builds the session's
-#: served demo warehouse of tests/orchestration/conftest.py while Superset's module installs
-#: and sets up Superset, which needs only the file's path), and the report's module, queued
-#: behind the month-by-month one, builds the old export's warehouse that the later ones read.
+#: The modules that take longest in `make test` (each 150-300 s of one worker on two cores,
+#: measured 2026-11-30), collected first: with `--dist loadfile` a worker takes the next module
+#: in collection order when it is free, so a long module started last would run alone at the
+#: end while the other workers wait. The first three need nothing another worker builds:
+#: test_wap_runs builds the session's served demo warehouse (tests/orchestration/conftest.py)
+#: while Superset's module installs and sets up Superset, which needs only the file's path;
+#: the modules reading the shared warehouses come next.
 SLOWEST_MODULES = (
     "tests/orchestration/test_wap_runs.py",
     "tests/e2e/test_month_by_month.py",
     "tests/bi/test_superset.py",
-    "tests/e2e/test_incremental_rebuild.py",
     "tests/orchestration/test_month_end_report.py",
+    "tests/e2e/test_incremental_rebuild.py",
     "tests/orchestration/test_semantic_layer.py",
     "tests/e2e/test_fuzz_exports.py",
     "tests/orchestration/test_run_command.py",
