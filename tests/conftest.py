@@ -28,36 +28,10 @@ MANAGED_SERVICES_OFFERING = {
 }
 
 
-#: The modules that take longest in `make test` (each 150-300 s of one worker on two cores,
-#: measured 2026-11-30), collected first: with `--dist loadfile` a worker takes the next module
-#: in collection order when it is free, so a long module started last would run alone at the
-#: end while the other workers wait. The first three need nothing another worker builds:
-#: test_wap_runs builds the session's served demo warehouse (tests/orchestration/conftest.py)
-#: while Superset's module installs and sets up Superset, which needs only the file's path;
-#: the modules reading the shared warehouses come next.
-SLOWEST_MODULES = (
-    "tests/orchestration/test_wap_runs.py",
-    "tests/e2e/test_month_by_month.py",
-    "tests/bi/test_superset.py",
-    "tests/orchestration/test_month_end_report.py",
-    "tests/e2e/test_incremental_rebuild.py",
-    "tests/orchestration/test_semantic_layer.py",
-    "tests/e2e/test_fuzz_exports.py",
-    "tests/orchestration/test_run_command.py",
-)
-
-
 def pytest_configure(config: pytest.Config) -> None:
     """Runs of the job write their month-end report into a scratch folder, never into the
     checkout's ``reports/`` (a test that reads the report sets its own folder)."""
     os.environ["PORTFOLIO_REPORT_DIR"] = tempfile.mkdtemp(prefix="portfolio-reports-")
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Put the :data:`SLOWEST_MODULES` first; the order within a module, and of the other
-    modules, is kept (a stable sort)."""
-    rank = {module: index for index, module in enumerate(SLOWEST_MODULES)}
-    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))
 
 
 #: dbt's partial-parse state of earlier builds in this process, by (warehouse file name, vars).
