@@ -393,13 +393,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def written_report_paths(result: Any) -> list[str]:
-    """The report files a successful run wrote (the report asset's ``path`` metadata)."""
-    paths = []
+    """The report files a successful run wrote (the report asset's ``path`` metadata), each
+    once: a run of several months materialises the asset once per month partition, with the
+    one report of its last month."""
+    paths: dict[str, None] = {}
     for event in result.get_asset_materialization_events():
         materialization = event.event_specific_data.materialization
         if materialization.asset_key == MONTH_END_REPORT_KEY and "path" in materialization.metadata:
-            paths.append(str(materialization.metadata["path"].value))
-    return paths
+            paths[str(materialization.metadata["path"].value)] = None
+    return list(paths)
 
 
 if __name__ == "__main__":

@@ -53,6 +53,7 @@ def test_make_build_of_a_history_that_ended_years_ago(served_old: ServedOld) -> 
     # The report of the data's last month, not of the clock's.
     report = served_old.report_dir / "month_end_2012-03.html"
     assert f"    month-end report: {report}\n" in served_old.stdout
+    assert served_old.stdout.count("month-end report:") == 1  # one report for the 14 months
     assert report.exists()
     served = served_old.warehouse
     with duckdb.connect(str(served), read_only=True) as con:
