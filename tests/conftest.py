@@ -8,10 +8,12 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
 import pytest
+from filelock import FileLock
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 BIN_DIR = Path(sys.executable).parent
@@ -175,18 +177,42 @@ def project_dir() -> Path:
     return PROJECT_DIR
 
 
+def shared_folder(
+    tmp_path_factory: pytest.TempPathFactory, name: str, create: Callable[[Path], None]
+) -> Path:
+    """A folder made once per test session, whichever pytest-xdist worker asks first.
+
+    The workers' temporary folders share a parent; the first worker to take the folder's lock
+    runs ``create(folder)`` and marks it done, the others wait for the lock and find it done.
+    A failed ``create`` leaves no mark: the next worker tries again (and fails the same way).
+    """
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    folder = root / f"shared-{name}"
+    with FileLock(str(folder) + ".lock"):
+        if not (folder / ".done").exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            create(folder)
+            (folder / ".done").touch()
+    return folder
+
+
 @pytest.fixture(scope="session")
 def demo_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """A generated portfolio (120 customers, 18 months to 2026-06, seed 3), built once with
-    every data test (a failing data test fails the build, so every test using it).
+    """A generated portfolio (120 customers, 18 months to 2026-06, seed 3), built once per test
+    session for every worker with every data test (a failing data test fails the build, so
+    every test using it).
 
     Returns (landing folder, warehouse file). Tests must only read the warehouse.
     """
     from orchestration.demo.generator import generate
 
-    root = tmp_path_factory.mktemp("demo_build")
-    landing = root / "landing"
-    generate(landing, customers=120, months=18, end_month="2026-06", seed=3, progress=False)
-    warehouse = root / "portfolio.duckdb"
-    build_warehouse(landing, warehouse, data_tests=True)
-    return landing, warehouse
+    def build(root: Path) -> None:
+        generate(
+            root / "landing", customers=120, months=18, end_month="2026-06", seed=3, progress=False
+        )
+        build_warehouse(root / "landing", root / "portfolio.duckdb", data_tests=True)
+
+    root = shared_folder(tmp_path_factory, "demo-build", build)
+    return root / "landing", root / "portfolio.duckdb"

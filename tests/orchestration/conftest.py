@@ -10,13 +10,13 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pytest
-from filelock import FileLock
+
+from tests.conftest import shared_folder
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 BIN_DIR = Path(sys.executable).parent
@@ -95,27 +95,6 @@ def generate_landing(folder: Path, *, customers: int = 30, seed: int = 11) -> Pa
         check=True,
         capture_output=True,
     )
-    return folder
-
-
-def shared_folder(
-    tmp_path_factory: pytest.TempPathFactory, name: str, create: Callable[[Path], None]
-) -> Path:
-    """A folder made once per test session, whichever pytest-xdist worker asks first.
-
-    The workers' temporary folders share a parent; the first worker to take the folder's lock
-    runs ``create(folder)`` and marks it done, the others wait for the lock and find it done.
-    A failed ``create`` leaves no mark: the next worker tries again (and fails the same way).
-    """
-    base = tmp_path_factory.getbasetemp()
-    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
-    folder = root / f"shared-{name}"
-    with FileLock(str(folder) + ".lock"):
-        if not (folder / ".done").exists():
-            shutil.rmtree(folder, ignore_errors=True)
-            folder.mkdir()
-            create(folder)
-            (folder / ".done").touch()
     return folder
 
 
