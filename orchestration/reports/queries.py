@@ -21,6 +21,7 @@ import duckdb
 import pandas as pd
 
 from orchestration.months import month_add
+from orchestration.warehouse.connection import table_exists
 
 #: Customers the penetration heatmap shows: the top ones by TTM revenue.
 HEATMAP_CUSTOMERS = 40
@@ -52,15 +53,6 @@ class Tiles:
     pct_in_tcp_and_full_package: float | None
 
 
-def has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    """Whether ``schema.table`` exists in the connected warehouse."""
-    rows = con.execute(
-        "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?",
-        [schema, table],
-    ).fetchall()
-    return rows[0][0] > 0
-
-
 def _frame(
     con: duckdb.DuckDBPyConnection, sql: str, params: list, columns: list[str]
 ) -> pd.DataFrame:
@@ -82,7 +74,7 @@ def report_months(con: duckdb.DuckDBPyConnection) -> list[date]:
     Raises:
         ReportError: the file holds no ``marts.portfolio_concentration`` (not a built warehouse).
     """
-    if not has_table(con, "marts", "portfolio_concentration"):
+    if not table_exists(con, "marts", "portfolio_concentration"):
         raise ReportError(
             "the file holds no marts.portfolio_concentration: not a built warehouse "
             "(run make build first)"
@@ -95,7 +87,7 @@ def report_months(con: duckdb.DuckDBPyConnection) -> list[date]:
 
 def published_at(con: duckdb.DuckDBPyConnection) -> str | None:
     """When the warehouse was last published (``audit.publish_log``), or None."""
-    if not has_table(con, "audit", "publish_log"):
+    if not table_exists(con, "audit", "publish_log"):
         return None
     rows = con.execute("select max(published_at) from audit.publish_log").fetchall()
     return None if rows[0][0] is None else f"{rows[0][0]:%Y-%m-%d %H:%M} UTC"
@@ -357,7 +349,7 @@ def churn(con: duckdb.DuckDBPyConnection, month: date) -> pd.DataFrame:
 def retention_curves(con: duckdb.DuckDBPyConnection, month: date) -> pd.DataFrame:
     """The sBG survival curves scored as of ``month``, per segment (empty when not scored)."""
     columns = ["segment", "tenure_month", "survival", "n_customers", "alpha", "beta"]
-    if not has_table(con, "scoring", "retention_curves"):
+    if not table_exists(con, "scoring", "retention_curves"):
         return pd.DataFrame(columns=columns)
     sql = f"""
         select {", ".join(columns)} from scoring.retention_curves
@@ -371,7 +363,7 @@ def churn_risk(
 ) -> pd.DataFrame:
     """The ``limit`` customers most likely to churn within 3 months, scored as of ``month``."""
     columns = ["customer_name", "churn_probability_3m", "risk_band", "mrr", "classification"]
-    if not has_table(con, "scoring", "churn_risk_scores"):
+    if not table_exists(con, "scoring", "churn_risk_scores"):
         return pd.DataFrame(columns=columns)
     sql = """
         select
@@ -401,7 +393,7 @@ def cross_sell(
 ) -> pd.DataFrame:
     """The ``limit`` recommendations of ``month`` with the largest expected revenue."""
     columns = ["customer_name", "offering_name", "propensity", "expected_revenue", "rank"]
-    if not has_table(con, "scoring", "cross_sell_recommendations"):
+    if not table_exists(con, "scoring", "cross_sell_recommendations"):
         return pd.DataFrame(columns=columns)
     sql = """
         select

@@ -35,7 +35,7 @@ from plotly.offline import get_plotlyjs
 
 from orchestration.reports import charts, queries
 from orchestration.reports.queries import ReportError
-from orchestration.warehouse.connection import read_warehouse
+from orchestration.warehouse.connection import read_warehouse, table_exists
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 TEMPLATE = "month_end.html.j2"
@@ -277,7 +277,7 @@ def build_sections(con: duckdb.DuckDBPyConnection, month: date) -> list[Section]
     curves = queries.retention_curves(con, month)
     risk = queries.churn_risk(con, month)
     offers = queries.cross_sell(con, month)
-    has_scoring = queries.has_table(con, "scoring", "churn_risk_scores")
+    has_scoring = table_exists(con, "scoring", "churn_risk_scores")
     not_scored = (
         f"{NO_DATA} (Not scored as of {month:%Y-%m}: the scoring assets score the last month "
         "of each run.)"

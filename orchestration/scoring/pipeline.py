@@ -61,7 +61,7 @@ from orchestration.months import month_add
 from orchestration.scoring import churn_risk, cross_sell, features, lifetime_value
 from orchestration.scoring.descriptions import scoring_descriptions
 from orchestration.warehouse.comments import comment_on
-from orchestration.warehouse.connection import connect_warehouse
+from orchestration.warehouse.connection import connect_warehouse, relation_columns, table_exists
 
 __all__ = [
     "SCHEMA",
@@ -170,16 +170,7 @@ def _existing_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[
     """(name, type) of the columns of ``scoring.<table>`` in order; empty when it is missing."""
     return [
         (name, _normalised_type(sql_type))
-        for name, sql_type in con.execute(
-            """
-            select column_name, data_type
-            from information_schema.columns
-            where table_catalog = current_database()
-                and table_schema = ? and table_name = ?
-            order by ordinal_position
-            """,
-            [SCHEMA, table],
-        ).fetchall()
+        for name, sql_type in relation_columns(con, SCHEMA, table)
     ]
 
 
@@ -289,23 +280,12 @@ def write_snapshot(
     return Snapshot(row_count=int(rows), months_kept=int(months_kept), table_recreated=recreated)
 
 
-def _table_exists(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
-    schema, table = qualified.split(".")
-    return bool(
-        con.execute(
-            "select count(*) from information_schema.tables where table_catalog = "
-            "current_database() and table_schema = ? and table_name = ?",
-            [schema, table],
-        ).fetchone()[0]
-    )
-
-
 def _carry_over_sql(
     con: duckdb.DuckDBPyConnection, relation: str, older: str, types: Mapping[str, str]
 ) -> str:
     """``insert`` of the rows of ``older`` into ``relation``, the added columns filled by
     :data:`CARRIED_OVER_COLUMNS` (null when the warehouse has no :data:`CUSTOMERS_MART`)."""
-    has_customers = _table_exists(con, CUSTOMERS_MART)
+    has_customers = table_exists(con, *CUSTOMERS_MART.split("."))
     select = ", ".join(
         (
             f"cast({CARRIED_OVER_COLUMNS[column] if has_customers else 'null'} as {sql_type})"

@@ -18,6 +18,32 @@ def sql_string(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    """Whether the table or view ``schema.table`` exists in ``con``'s own database."""
+    (count,) = con.execute(
+        "select count(*) from information_schema.tables "
+        "where table_catalog = current_database() and table_schema = ? and table_name = ?",
+        [schema, table],
+    ).fetchone()
+    return count > 0
+
+
+def relation_columns(
+    con: duckdb.DuckDBPyConnection, schema: str, table: str
+) -> list[tuple[str, str]]:
+    """(name, type as DuckDB's information_schema spells it) of the columns of
+    ``schema.table`` in ``con``'s own database, in order; empty when it does not exist."""
+    return con.execute(
+        """
+        select column_name, data_type
+        from information_schema.columns
+        where table_catalog = current_database() and table_schema = ? and table_name = ?
+        order by ordinal_position
+        """,
+        [schema, table],
+    ).fetchall()
+
+
 def connect_warehouse(path: Path | str) -> duckdb.DuckDBPyConnection:
     """Open (creating if needed) a warehouse file with the project's settings."""
     path = Path(path)

@@ -39,6 +39,7 @@ from typing import Any
 import duckdb
 
 from orchestration.warehouse.comments import TableDescription, comment_on
+from orchestration.warehouse.connection import table_exists
 
 #: Schema and table of the recorded fingerprints, inside the warehouse.
 STATE_SCHEMA = "audit"
@@ -191,7 +192,7 @@ def landing_states(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, str | None
 
     Empty when the warehouse has no load log yet.
     """
-    if not _table_exists(con, "landing", LOAD_LOG):
+    if not table_exists(con, "landing", LOAD_LOG):
         return {}, None
     rows = con.execute(
         f"""
@@ -205,16 +206,6 @@ def landing_states(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, str | None
     ).fetchall()
     export_date = str(rows[0][2]) if rows else None
     return {table: state for table, state, _ in rows}, export_date
-
-
-def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
-    return bool(
-        con.execute(
-            "select count(*) from information_schema.tables "
-            "where table_schema = ? and table_name = ?",
-            [schema, name],
-        ).fetchall()[0][0]
-    )
 
 
 def monthly_marts_present(con: duckdb.DuckDBPyConnection, manifest: Mapping[str, Any]) -> bool:
@@ -231,13 +222,13 @@ def monthly_marts_present(con: duckdb.DuckDBPyConnection, manifest: Mapping[str,
         and (node.get("config") or {}).get("materialized") == "incremental"
     ]
     return bool(marts) and all(
-        _table_exists(con, node["schema"], node.get("alias") or node["name"]) for node in marts
+        table_exists(con, node["schema"], node.get("alias") or node["name"]) for node in marts
     )
 
 
 def recorded_fingerprints(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     """The fingerprints recorded by the build the warehouse holds, by unique id."""
-    if not _table_exists(con, STATE_SCHEMA, STATE_TABLE):
+    if not table_exists(con, STATE_SCHEMA, STATE_TABLE):
         return {}
     rows = con.execute(
         f"select unique_id, inputs_fingerprint from {STATE_SCHEMA}.{STATE_TABLE}"
@@ -266,7 +257,7 @@ def reusable_models(
         if (
             recorded.get(unique_id) == fingerprints[unique_id]
             and all(parent in kept for parent in parents)
-            and _table_exists(con, node["schema"], node.get("alias") or node["name"])
+            and table_exists(con, node["schema"], node.get("alias") or node["name"])
         ):
             kept.append(unique_id)
     return [nodes[unique_id]["name"] for unique_id in kept]

@@ -22,6 +22,8 @@ from typing import Any
 
 import duckdb
 
+from orchestration.warehouse.connection import relation_columns
+
 
 @dataclass(frozen=True)
 class ReshapedMart:
@@ -53,22 +55,6 @@ def canonical_type(con: duckdb.DuckDBPyConnection, sql_type: str) -> str:
     return con.execute(f"select typeof(cast(null as {sql_type}))").fetchone()[0]
 
 
-def _relation_columns(
-    con: duckdb.DuckDBPyConnection, schema: str, table: str
-) -> tuple[tuple[str, str], ...]:
-    return tuple(
-        con.execute(
-            """
-            select column_name, data_type
-            from information_schema.columns
-            where table_catalog = current_database() and table_schema = ? and table_name = ?
-            order by ordinal_position
-            """,
-            [schema, table],
-        ).fetchall()
-    )
-
-
 def reshaped_marts(
     con: duckdb.DuckDBPyConnection, manifest: Mapping[str, Any]
 ) -> list[ReshapedMart]:
@@ -82,7 +68,7 @@ def reshaped_marts(
         if not (config.get("contract") or {}).get("enforced"):
             continue
         table = node.get("alias") or node["name"]
-        built = _relation_columns(con, node["schema"], table)
+        built = tuple(relation_columns(con, node["schema"], table))
         if not built:
             continue
         contracted = tuple(
