@@ -85,6 +85,24 @@ def report_months(con: duckdb.DuckDBPyConnection) -> list[date]:
     return [row[0] for row in rows]
 
 
+def scored_months(con: duckdb.DuckDBPyConnection) -> set[date]:
+    """The months the scoring assets scored: the last month of each published run (the month
+    a run scores, even when it found nothing to write) and every month a scoring table holds."""
+    months: set[date] = set()
+    if table_exists(con, "audit", "publish_log"):
+        published = con.execute("select distinct last_month from audit.publish_log").fetchall()
+        months |= {month for (month,) in published if month is not None}
+    for table in ("churn_risk_scores", "cross_sell_recommendations", "retention_curves"):
+        if table_exists(con, "scoring", table):
+            months |= {
+                month
+                for (month,) in con.execute(
+                    f"select distinct as_of_month from scoring.{table}"
+                ).fetchall()
+            }
+    return months
+
+
 def published_at(con: duckdb.DuckDBPyConnection) -> str | None:
     """When the warehouse was last published (``audit.publish_log``), or None."""
     if not table_exists(con, "audit", "publish_log"):

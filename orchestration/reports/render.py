@@ -278,12 +278,18 @@ def build_sections(con: duckdb.DuckDBPyConnection, month: date) -> list[Section]
     risk = queries.churn_risk(con, month)
     offers = queries.cross_sell(con, month)
     has_scoring = table_exists(con, "scoring", "churn_risk_scores")
-    not_scored = (
-        f"{NO_DATA} (Not scored as of {month:%Y-%m}: the scoring assets score the last month "
-        "of each run.)"
-        if has_scoring
-        else f"{NO_DATA} (This warehouse has no scoring tables.)"
-    )
+    if not has_scoring:
+        not_scored = f"{NO_DATA} (This warehouse has no scoring tables.)"
+    elif month in queries.scored_months(con):
+        not_scored = (
+            f"{NO_DATA} (Scored as of {month:%Y-%m}, with nothing to show: no active customer "
+            "with MRR, or no offering left to recommend.)"
+        )
+    else:
+        not_scored = (
+            f"{NO_DATA} (Not scored as of {month:%Y-%m}: the scoring assets score the last "
+            "month of each run.)"
+        )
     return [
         headline(tiles, warnings),
         concentration(con, month),

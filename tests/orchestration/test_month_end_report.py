@@ -295,6 +295,18 @@ def test_a_warehouse_without_scoring_tables_says_no_data(demo: Built, tmp_path: 
     assert "This warehouse has no scoring tables." in section_html(html, "cross-sell")
 
 
+def test_a_scored_month_without_scores_says_it_was_scored(demo: Built, tmp_path: Path) -> None:
+    # The run scored 2026-10 and found nothing (as on an export without recurring revenue).
+    copy = tmp_path / "scored_empty.duckdb"
+    shutil.copyfile(demo.warehouse, copy)
+    with duckdb.connect(str(copy)) as con:
+        con.execute("delete from scoring.churn_risk_scores")
+    html = write_report(copy, tmp_path / "out").path.read_text(encoding="utf-8")
+    assert "churn-risk" in sections_without_data(html)
+    assert "Scored as of 2026-10, with nothing to show" in section_html(html, "churn-risk")
+    assert "Not scored" not in html
+
+
 # --- the figures equal the marts -------------------------------------------------------------
 
 
