@@ -1,7 +1,7 @@
 """Tests for the writers of the scoring tables (orchestration.scoring.pipeline).
 
 ``write_snapshot`` on frames written by hand: one snapshot per as_of_month, a month replaced as
-a whole and in one transaction, a full refresh, an older version's table. Then the four writers
+a whole and in one transaction, a full refresh, an older version's table. Then the five writers
 on the hand-written marts of tests/unit/scoring_marts.py: two months kept side by side, and
 months without marts rows written empty with a note instead of failing. Expected row counts come
 from the hand-written data (who has MRR, who owns what), not from the scoring code.
@@ -331,6 +331,7 @@ def expected_counts(month: date) -> dict[str, int]:
         "retention_curves": 36 * len(churned_segments(month)),
         "customer_lifetime_value": len(with_mrr(month)),
         "churn_risk_scores": len(with_mrr(month)),
+        "churn_risk_drivers": 3 * len(with_mrr(month)),  # three drivers per scored customer
         "cross_sell_recommendations": len(unowned_current(active_at(month))),
     }
 
@@ -376,7 +377,12 @@ def test_writers_keep_one_snapshot_per_month(marts):
         ).fetchall()
     )
     assert pairs == unowned_current(active_at(DECEMBER))
-    for table in ("customer_lifetime_value", "churn_risk_scores", "cross_sell_recommendations"):
+    for table in (
+        "customer_lifetime_value",
+        "churn_risk_scores",
+        "churn_risk_drivers",
+        "cross_sell_recommendations",
+    ):
         named = marts.execute(
             f"select distinct customer_id, customer_name from scoring.{table}"
         ).fetchall()
@@ -479,6 +485,10 @@ def test_customers_without_mrr_leave_the_mrr_models_empty(marts):
     assert meta["customer_lifetime_value"]["note"] == pipeline.NO_FIT_NOTE
     assert meta["churn_risk_scores"]["row_count"] == 0
     assert "cannot fit the churn model" in meta["churn_risk_scores"]["note"]
+    assert meta["churn_risk_drivers"]["row_count"] == 0
+    assert meta["churn_risk_drivers"]["note"] == (
+        "scoring.churn_risk_scores has no scores at 2025-12 to explain"
+    )
     assert meta["cross_sell_recommendations"]["row_count"] == 5
 
 
