@@ -3,7 +3,8 @@ returns, plotly figures out.
 
 The data a figure draws is computed by a small helper that the unit tests check by hand
 (:func:`pareto_points`, :func:`waterfall_steps`, :func:`transition_matrix`,
-:func:`penetration_grid`, :func:`churn_totals`); the figure functions only lay it out. Values
+:func:`penetration_grid`, :func:`churn_totals`, :func:`gross_profit_waterfall_steps`,
+:func:`cohort_grid`); the figure functions only lay it out. Values
 go into the figures as plain lists, so the figure JSON embedded in the report holds the numbers
 themselves (plotly encodes numpy arrays as base64), which the report's tests read back.
 """
@@ -15,6 +16,7 @@ from decimal import Decimal
 
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
 #: One colour per class, used by every figure that colours by class.
 CLASS_COLOURS = {"A": "#2e7d32", "B": "#1565c0", "C": "#ef6c00", "D": "#c62828"}
@@ -41,6 +43,16 @@ BRIDGE_STEPS: tuple[tuple[str, str, int], ...] = (
     ("Reactivation", "reactivation_mrr", 1),
     ("Contraction", "contraction_mrr", -1),
     ("Churned", "churned_mrr", -1),
+)
+#: The gross-profit bridge: the MRR bridge's movements, then the change in margin of the
+#: customers whose MRR did not move.
+GROSS_PROFIT_BRIDGE_STEPS: tuple[tuple[str, str, int], ...] = (
+    ("New", "new_gross_profit", 1),
+    ("Expansion", "expansion_gross_profit", 1),
+    ("Reactivation", "reactivation_gross_profit", 1),
+    ("Contraction", "contraction_gross_profit", -1),
+    ("Churned", "churned_gross_profit", -1),
+    ("Margin change", "margin_change", 1),
 )
 _INCREASE = "#2e7d32"
 _DECREASE = "#c62828"
@@ -143,9 +155,33 @@ def waterfall_steps(bridge: Mapping[str, Decimal | float]) -> list[tuple[str, st
 
 def waterfall_figure(bridge: Mapping[str, Decimal | float]) -> go.Figure:
     """The month's MRR bridge as a waterfall."""
-    steps = waterfall_steps(bridge)
+    return _waterfall(waterfall_steps(bridge), "MRR")
+
+
+def gross_profit_waterfall_steps(
+    bridge: Mapping[str, Decimal | float],
+) -> list[tuple[str, str, float]]:
+    """The gross-profit waterfall: (label, plotly measure, value), from the starting monthly
+    gross profit through each movement (decreases negative; the margin change of customers with
+    unchanged MRR either way) to the ending gross profit."""
+    steps = [("Starting GP", "absolute", float(bridge["starting_gross_profit"]))]
+    steps += [
+        (label, "relative", sign * float(bridge[col]))
+        for label, col, sign in GROSS_PROFIT_BRIDGE_STEPS
+    ]
+    steps.append(("Ending GP", "total", float(bridge["ending_gross_profit"])))
+    return steps
+
+
+def gross_profit_waterfall_figure(bridge: Mapping[str, Decimal | float]) -> go.Figure:
+    """The month's gross-profit bridge as a waterfall."""
+    return _waterfall(gross_profit_waterfall_steps(bridge), "monthly gross profit")
+
+
+def _waterfall(steps: list[tuple[str, str, float]], axis_title: str) -> go.Figure:
+    """A waterfall of ``steps`` (the first absolute, the last the total) on a zoomed axis."""
     labels, measures, values = (list(column) for column in zip(*steps, strict=True))
-    # The total bar is drawn from the running sum; its y is the mart's ending MRR, which the
+    # The total bar is drawn from the running sum; its y is the mart's ending figure, which the
     # mart guarantees equals that sum.
     figure = go.Figure(
         go.Waterfall(
@@ -163,7 +199,7 @@ def waterfall_figure(bridge: Mapping[str, Decimal | float]) -> go.Figure:
             hovertemplate="%{x}: %{y:,.2f}<extra></extra>",
         )
     )
-    # A zoomed axis: the movements are small next to the MRR itself.
+    # A zoomed axis: the movements are small next to the total itself.
     levels = [steps[0][2]]
     for _, _, value in steps[1:-1]:
         levels.append(levels[-1] + value)
@@ -171,7 +207,11 @@ def waterfall_figure(bridge: Mapping[str, Decimal | float]) -> go.Figure:
     pad = max((high - low) * 0.6, abs(high) * 0.01, 1.0)
     return _layout(
         figure,
-        yaxis={"title": "MRR", "range": [max(low - pad, 0.0), high + pad], "tickformat": ",.0f"},
+        yaxis={
+            "title": axis_title,
+            "range": [max(low - pad, 0.0) if low >= 0 else low - pad, high + pad],
+            "tickformat": ",.0f",
+        },
         showlegend=False,
     )
 
@@ -506,4 +546,129 @@ def cross_sell_figure(frame: pd.DataFrame) -> go.Figure:
         hover="%{y}: %{x:,.0f}<extra></extra>",
         axis={"title": "expected revenue (propensity × ARPO, per year)", "tickformat": ",.0f"},
         label_width=320,
+    )
+
+
+def class_economics_figure(frame: pd.DataFrame) -> go.Figure:
+    """Left: the effective hourly rate per class and for all active customers; right: the
+    service and product-resale margin % of the same groups."""
+    labels = [str(segment) for segment in frame["segment"]]
+    colours = [SEGMENT_COLOURS.get(label, "#9e9e9e") for label in labels]
+    figure = make_subplots(
+        rows=1,
+        cols=2,
+        subplot_titles=("effective hourly rate", "service vs product-resale margin %"),
+        horizontal_spacing=0.12,
+    )
+    rates = _floats(frame["effective_hourly_rate"].tolist())
+    figure.add_trace(
+        go.Bar(
+            x=labels,
+            y=rates,
+            marker={"color": colours},
+            name="EHR",
+            text=["" if rate is None else f"{rate:,.0f}" for rate in rates],
+            textposition="outside",
+            hovertemplate="%{x}: %{y:,.2f} per labour hour<extra></extra>",
+            showlegend=False,
+        ),
+        row=1,
+        col=1,
+    )
+    for column, name, colour in (
+        ("service_margin_pct", "service margin %", "#1565c0"),
+        ("product_resale_margin_pct", "product-resale margin %", "#ef6c00"),
+    ):
+        figure.add_trace(
+            go.Bar(
+                x=labels,
+                y=_floats(frame[column].tolist()),
+                name=name,
+                marker={"color": colour},
+                hovertemplate="%{x}: %{y:.1%}<extra>" + name + "</extra>",
+            ),
+            row=1,
+            col=2,
+        )
+    figure.update_yaxes(
+        title_text="(revenue − product cost) / hour", tickformat=",.0f", row=1, col=1
+    )
+    figure.update_yaxes(title_text="margin / revenue", tickformat=".0%", row=1, col=2)
+    return _layout(figure, barmode="group")
+
+
+def cohort_grid(
+    frame: pd.DataFrame, value: str = "net_revenue_retention"
+) -> tuple[list[str], list[int], list[list[float | None]]]:
+    """The cohort triangle: cohort months (rows, oldest first, as YYYY-MM), months since the
+    start (columns, 0 …) and ``value`` per cell (None where the cohort has not reached that
+    month, or the value is null)."""
+    cohorts = sorted(set(frame["cohort_month"]))
+    months = sorted({int(m) for m in frame["months_since_start"]})
+    cells = {
+        (record.cohort_month, int(record.months_since_start)): getattr(record, value)
+        for record in frame.itertuples(index=False)
+    }
+    z = [_floats([cells.get((cohort, month)) for month in months]) for cohort in cohorts]
+    return [f"{cohort:%Y-%m}" for cohort in cohorts], months, z
+
+
+def cohort_figure(frame: pd.DataFrame) -> go.Figure:
+    """Net revenue retention by cohort month × months since the start (the triangle)."""
+    cohorts, months, z = cohort_grid(frame)
+    sizes = {
+        f"{record.cohort_month:%Y-%m}": int(record.cohort_customers)
+        for record in frame.itertuples(index=False)
+    }
+    figure = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=months,
+            y=[f"{cohort} ({sizes[cohort]})" for cohort in cohorts],
+            text=[["" if v is None else f"{v:.0%}" for v in row] for row in z],
+            texttemplate="%{text}",
+            textfont={"size": 10},
+            colorscale="RdYlGn",
+            zmid=1.0,
+            colorbar={"title": "NRR", "tickformat": ".0%"},
+            hoverongaps=False,
+            hovertemplate="cohort %{y}, month %{x}: %{z:.1%}<extra></extra>",
+        )
+    )
+    return _layout(
+        figure,
+        height=160 + 22 * len(cohorts),
+        margin={"l": 130, "r": 30, "t": 30, "b": 60},
+        xaxis={"title": "months since the cohort's first MRR", "dtick": 1},
+        yaxis={"title": "cohort (customers)", "autorange": "reversed", "type": "category"},
+    )
+
+
+def committed_mrr_figure(frame: pd.DataFrame) -> go.Figure:
+    """MRR of the month's end still under contract at the end of each of the next 12 months,
+    with the month's MRR as a line."""
+    months = [f"{month:%Y-%m}" for month in frame["forecast_month"]]
+    committed = _floats(frame["committed_mrr"].tolist())
+    figure = go.Figure(
+        go.Bar(
+            x=months,
+            y=committed,
+            name="committed MRR",
+            marker={"color": "#1565c0"},
+            hovertemplate="%{x}: %{y:,.2f}<extra>committed MRR</extra>",
+        )
+    )
+    current = _floats(frame["current_mrr"].tolist())
+    if current and current[0] is not None:
+        figure.add_hline(
+            y=current[0],
+            line={"color": "#616161", "dash": "dash"},
+            annotation_text="MRR at the month's end",
+            annotation_position="top right",
+        )
+    return _layout(
+        figure,
+        xaxis={"title": "forecast month", "type": "category"},
+        yaxis={"title": "MRR under contract", "tickformat": ",.0f", "rangemode": "tozero"},
+        showlegend=False,
     )

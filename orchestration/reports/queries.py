@@ -21,7 +21,7 @@ import duckdb
 import pandas as pd
 
 from orchestration.months import month_add
-from orchestration.warehouse.connection import table_exists
+from orchestration.warehouse.connection import relation_columns, table_exists
 
 #: Customers the penetration heatmap shows: the top ones by TTM revenue.
 HEATMAP_CUSTOMERS = 40
@@ -31,6 +31,10 @@ TOP_RECOMMENDATIONS = 15
 #: Churn is shown over this many months ending with the report's month: single months have
 #: too few churn events to compare quadrants or reasons.
 CHURN_WINDOW_MONTHS = 12
+#: Rows of the table of agreements furthest over their target labour hours.
+TOP_OVER_TARGET = 10
+#: Customers per account manager in the account-plan table.
+ACCOUNT_PLAN_PER_MANAGER = 10
 
 
 class ReportError(Exception):
@@ -51,6 +55,8 @@ class Tiles:
     grr_12m: float | None
     hhi: float | None
     pct_in_tcp_and_full_package: float | None
+    #: None also on a warehouse built before retention_summary had the column.
+    quick_ratio: float | None = None
 
 
 def _frame(
@@ -66,6 +72,13 @@ def _floats(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
     for column in columns:
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
     return frame
+
+
+def has_columns(con: duckdb.DuckDBPyConnection, schema: str, table: str, *columns: str) -> bool:
+    """Whether ``schema.table`` exists with every one of ``columns`` (a warehouse built by an
+    earlier version of the project may lack a mart or a column added since)."""
+    present = {name for name, _ in relation_columns(con, schema, table)}
+    return bool(present) and set(columns) <= present
 
 
 def report_months(con: duckdb.DuckDBPyConnection) -> list[date]:
@@ -134,7 +147,13 @@ def tiles(con: duckdb.DuckDBPyConnection, month: date) -> Tiles:
     rows = con.execute(sql, [month]).fetchall()
     if not rows:
         return Tiles(month, *([None] * 9))
-    return Tiles(month, *rows[0])
+    quick_ratio = None
+    if has_columns(con, "marts", "retention_summary", "quick_ratio"):
+        found = con.execute(
+            "select quick_ratio from marts.retention_summary where as_of_month = ?", [month]
+        ).fetchall()
+        quick_ratio = found[0][0] if found else None
+    return Tiles(month, *rows[0], quick_ratio=quick_ratio)
 
 
 def concentration_warnings(con: duckdb.DuckDBPyConnection, month: date) -> dict[str, object]:
@@ -432,3 +451,245 @@ def cross_sell(
         limit ?
     """
     return _floats(_frame(con, sql, [month, limit], columns), "expected_revenue")
+
+
+def class_economics(con: duckdb.DuckDBPyConnection, month: date) -> pd.DataFrame:
+    """Per class and for all active customers (``segment`` ``all``) of ``month``: the effective
+    hourly rate, (Σ revenue − Σ product cost) / Σ labour hours, and the service and
+    product-resale margin %, each a ratio of the class's sums (never an average of the
+    customers' rates); null where the denominator is 0. Empty without
+    ``marts.customer_profitability``."""
+    columns = [
+        "segment",
+        "customers",
+        "labor_hours_ttm",
+        "effective_hourly_rate",
+        "service_margin_pct",
+        "product_resale_margin_pct",
+    ]
+    if not table_exists(con, "marts", "customer_profitability"):
+        return pd.DataFrame(columns=columns)
+    sql = """
+        with customers as (
+            select
+                coalesce(classification.classification, 'unclassified') as segment,
+                profitability.*
+            from marts.customer_profitability as profitability
+            left join marts.customer_classification as classification
+                on profitability.as_of_month = classification.as_of_month
+                and profitability.customer_id = classification.customer_id
+            where profitability.as_of_month = ?
+        ),
+
+        segments as (
+            select segment, * exclude (segment) from customers
+            union all
+            select 'all', * exclude (segment) from customers
+        )
+
+        select
+            segment,
+            count(*),
+            sum(labor_hours_ttm),
+            cast(sum(revenue_ttm - product_cost_ttm) as double)
+                / nullif(cast(sum(labor_hours_ttm) as double), 0),
+            cast(sum(service_margin_ttm) as double)
+                / nullif(cast(sum(revenue_service_ttm) as double), 0),
+            cast(sum(product_resale_margin_ttm) as double)
+                / nullif(cast(sum(revenue_product_resale_ttm) as double), 0)
+        from segments
+        group by segment
+        order by segment = 'all', segment
+    """
+    return _floats(_frame(con, sql, [month], columns), "labor_hours_ttm")
+
+
+def agreement_types(con: duckdb.DuckDBPyConnection, month: date) -> pd.DataFrame:
+    """``marts.agreement_type_profitability`` of ``month`` (empty without the mart)."""
+    columns = [
+        "agreement_type",
+        "agreements",
+        "revenue_ttm",
+        "gross_margin_ttm",
+        "gross_margin_pct",
+        "labor_hours_ttm",
+        "effective_hourly_rate",
+    ]
+    if not table_exists(con, "marts", "agreement_type_profitability"):
+        return pd.DataFrame(columns=columns)
+    sql = f"""
+        select {", ".join(columns)} from marts.agreement_type_profitability
+        where as_of_month = ? order by revenue_ttm desc, agreement_type
+    """
+    return _frame(con, sql, [month], columns)
+
+
+def agreements_over_target(
+    con: duckdb.DuckDBPyConnection, month: date, limit: int = TOP_OVER_TARGET
+) -> pd.DataFrame:
+    """The ``limit`` agreements of ``month`` furthest over their target labour hours per month
+    (by hours over target; ``marts.agreement_profitability`` with is_over_target_hours)."""
+    columns = [
+        "customer_name",
+        "agreement_id",
+        "agreement_type",
+        "labor_hours_per_month",
+        "target_labor_hours_per_month",
+        "hours_over_target",
+        "effective_hourly_rate",
+        "gross_margin_pct",
+    ]
+    if not table_exists(con, "marts", "agreement_profitability"):
+        return pd.DataFrame(columns=columns)
+    sql = """
+        select
+            coalesce(customer_name, customer_id),
+            agreement_id,
+            agreement_type,
+            labor_hours_per_month,
+            target_labor_hours_per_month,
+            labor_hours_per_month - target_labor_hours_per_month,
+            effective_hourly_rate,
+            gross_margin_pct
+        from marts.agreement_profitability
+        where as_of_month = ? and is_over_target_hours
+        order by 6 desc, agreement_id
+        limit ?
+    """
+    return _frame(con, sql, [month, limit], columns)
+
+
+#: The gross-profit bridge's columns, in the waterfall's order.
+GROSS_PROFIT_BRIDGE_COLUMNS = (
+    "starting_gross_profit",
+    "new_gross_profit",
+    "expansion_gross_profit",
+    "reactivation_gross_profit",
+    "contraction_gross_profit",
+    "churned_gross_profit",
+    "margin_change",
+    "ending_gross_profit",
+    "gross_profit_nrr",
+    "gross_profit_grr",
+    "nrr",
+    "grr",
+)
+
+
+def gross_profit_bridge(con: duckdb.DuckDBPyConnection, month: date) -> dict[str, object] | None:
+    """The gross-profit bridge of ``month`` with gross-profit and revenue NRR and GRR
+    (``marts.gross_profit_bridge``), or None without the mart or a row."""
+    if not table_exists(con, "marts", "gross_profit_bridge"):
+        return None
+    columns = GROSS_PROFIT_BRIDGE_COLUMNS
+    rows = con.execute(
+        f"select {', '.join(columns)} from marts.gross_profit_bridge where as_of_month = ?",
+        [month],
+    ).fetchall()
+    return dict(zip(columns, rows[0], strict=True)) if rows else None
+
+
+def cohort_retention(con: duckdb.DuckDBPyConnection, month: date) -> pd.DataFrame:
+    """Net revenue and logo retention of every cohort (segment ``all``) for each month since
+    its start up to ``month`` (``marts.customer_cohort_retention``; empty without it)."""
+    columns = [
+        "cohort_month",
+        "months_since_start",
+        "cohort_customers",
+        "retained_customers",
+        "logo_retention",
+        "net_revenue_retention",
+    ]
+    if not table_exists(con, "marts", "customer_cohort_retention"):
+        return pd.DataFrame(columns=columns)
+    sql = f"""
+        select {", ".join(columns)} from marts.customer_cohort_retention
+        where segment_type = 'all'
+            and retention_month <= ?
+        order by cohort_month, months_since_start
+    """
+    return _frame(con, sql, [month], columns)
+
+
+def committed_mrr(con: duckdb.DuckDBPyConnection, month: date) -> pd.DataFrame:
+    """MRR in force at the end of ``month`` still under contract at the end of each of the next
+    12 months (``marts.committed_mrr``; empty without it)."""
+    columns = ["forecast_month", "months_ahead", "committed_mrr", "current_mrr"]
+    if not table_exists(con, "marts", "committed_mrr"):
+        return pd.DataFrame(columns=columns)
+    sql = f"""
+        select {", ".join(columns)} from marts.committed_mrr
+        where as_of_month = ? order by forecast_month
+    """
+    return _frame(con, sql, [month], columns)
+
+
+def renewals(con: duckdb.DuckDBPyConnection, month: date) -> pd.DataFrame:
+    """Agreements of ``month``'s renewal calendar, ending within 90 days of the month's end,
+    soonest first (``marts.renewal_calendar``; empty without it)."""
+    columns = [
+        "customer_name",
+        "agreement_id",
+        "agreement_type",
+        "end_date",
+        "days_to_end",
+        "renewal_window",
+        "agreement_mrr",
+        "classification",
+        "is_cancelled",
+    ]
+    if not table_exists(con, "marts", "renewal_calendar"):
+        return pd.DataFrame(columns=columns)
+    sql = """
+        select
+            coalesce(customer_name, customer_id),
+            agreement_id,
+            agreement_type,
+            end_date,
+            days_to_end,
+            renewal_window,
+            agreement_mrr,
+            classification,
+            is_cancelled
+        from marts.renewal_calendar
+        where as_of_month = ? and days_to_end <= 90
+        order by end_date, agreement_mrr desc, agreement_id
+    """
+    return _frame(con, sql, [month], columns)
+
+
+def account_plan(
+    con: duckdb.DuckDBPyConnection, month: date, per_manager: int = ACCOUNT_PLAN_PER_MANAGER
+) -> pd.DataFrame | None:
+    """The ``per_manager`` customers of each account manager's book of ``month`` with the
+    highest priority (``marts.account_plan``); None when the warehouse has no such mart."""
+    columns = [
+        "account_manager",
+        "priority_rank",
+        "customer_name",
+        "priority_tier",
+        "action",
+        "priority_value",
+        "classification",
+        "class_movement",
+        "in_tcp",
+        "is_on_full_package",
+        "effective_hourly_rate",
+        "churn_probability_3m",
+        "risk_band",
+        "churn_driver_1",
+        "churn_driver_2",
+        "churn_driver_3",
+        "next_renewal_date",
+        "top_cross_sell_offering_name",
+        "top_cross_sell_expected_revenue",
+    ]
+    if not table_exists(con, "marts", "account_plan"):
+        return None
+    named = ["coalesce(customer_name, customer_id)" if c == "customer_name" else c for c in columns]
+    sql = f"""
+        select {", ".join(named)} from marts.account_plan
+        where as_of_month = ? and priority_rank <= ?
+        order by account_manager, priority_rank
+    """
+    return _frame(con, sql, [month, per_manager], columns)

@@ -42,6 +42,8 @@ TEMPLATE = "month_end.html.j2"
 #: The best-in-class mark of the share of customers in TCP and on the full package.
 TCP_FULL_PACKAGE_MARK = 0.70
 NO_DATA = "No data for this month."
+#: Why a section of a mart the warehouse lacks is empty (built by an earlier version).
+NOT_BUILT = "{table} is not built in this warehouse: it was built before the mart existed."
 #: plotly's options for every figure: no logo, resize with the page.
 FIGURE_CONFIG = {"displaylogo": False, "responsive": True}
 
@@ -80,6 +82,12 @@ class Table:
     columns: Sequence[str]
     rows: Sequence[Sequence[str]]
     numeric: frozenset[int] = frozenset()
+    #: A heading above the table (when a section has several).
+    caption: str = ""
+    #: Shown instead of the table when it has no row.
+    empty: str = ""
+    #: The table's ``data-table`` attribute, for tests and scripts.
+    key: str = ""
 
 
 @dataclass(frozen=True)
@@ -91,6 +99,8 @@ class Section:
     explanation: str
     figure: Markup | None = None
     table: Table | None = None
+    #: Further tables, below ``table``.
+    tables: Sequence[Table] = ()
     tiles: Sequence[Tile] = ()
     notes: Sequence[str] = ()
     warnings: Sequence[str] = ()
@@ -100,6 +110,10 @@ class Section:
     @property
     def figure_id(self) -> str:
         return f"chart-{self.id}"
+
+    @property
+    def all_tables(self) -> list[Table]:
+        return ([self.table] if self.table else []) + list(self.tables)
 
 
 @dataclass(frozen=True)
@@ -113,14 +127,34 @@ class Report:
     sections: Sequence[str] = field(default_factory=tuple)
 
 
+def _missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and value != value)
+
+
 def money(value: Decimal | float | None, decimals: int = 0) -> str:
-    """``1,234,567`` (the reporting currency, no symbol); ``n/a`` for None."""
-    return "n/a" if value is None else f"{value:,.{decimals}f}"
+    """``1,234,567`` (the reporting currency, no symbol); ``n/a`` for None or NaN."""
+    return "n/a" if _missing(value) else f"{value:,.{decimals}f}"
 
 
 def percent(value: float | None, decimals: int = 1) -> str:
-    """``97.4 %`` from the fraction 0.974; ``n/a`` for None."""
-    return "n/a" if value is None else f"{value * 100:.{decimals}f} %"
+    """``97.4 %`` from the fraction 0.974; ``n/a`` for None or NaN."""
+    return "n/a" if _missing(value) else f"{value * 100:.{decimals}f} %"
+
+
+def ratio(value: float | None, decimals: int = 2) -> str:
+    """``1.84`` for a ratio that is not a share; ``n/a`` for None or NaN."""
+    return "n/a" if _missing(value) else f"{value:,.{decimals}f}"
+
+
+def text(value: object) -> str:
+    """``value`` as shown in a table: empty for None or NaN, yes/no for booleans."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, date):
+        return f"{value:%Y-%m-%d}"
+    return str(value)
 
 
 def figure_html(figure: go.Figure, div_id: str) -> Markup:
@@ -175,6 +209,9 @@ def headline(tiles: queries.Tiles, warnings: dict[str, object]) -> Section:
         Tile("pct_in_tcp_and_full_package", "In TCP and on full package", share,
              percent(share), f"best in class: above {TCP_FULL_PACKAGE_MARK:.0%}",
              "" if share is None else "good" if share > TCP_FULL_PACKAGE_MARK else "warn"),
+        Tile("quick_ratio", "Quick ratio, month", tiles.quick_ratio, ratio(tiles.quick_ratio),
+             "(new + expansion + reactivation) / (contraction + churned) MRR",
+             "" if tiles.quick_ratio is None else "good" if tiles.quick_ratio > 1 else "warn"),
     ]  # fmt: skip
     return Section(
         "headline",
@@ -249,6 +286,202 @@ def concentration(con: duckdb.DuckDBPyConnection, month: date) -> Section:
     )
 
 
+def not_built(table: str) -> str:
+    """The empty-state text of a section whose mart the warehouse lacks."""
+    return f"{NO_DATA} ({NOT_BUILT.format(table=table)})"
+
+
+def service_economics(con: duckdb.DuckDBPyConnection, month: date) -> Section:
+    """EHR and service vs product-resale margin by class, the agreement types' profitability
+    and the agreements furthest over their target labour hours."""
+    classes = queries.class_economics(con, month)
+    types = queries.agreement_types(con, month)
+    over = queries.agreements_over_target(con, month)
+    built = table_exists(con, "marts", "customer_profitability")
+    notes = []
+    if not classes.empty and classes["effective_hourly_rate"].isna().all():
+        notes.append(
+            "No labour hours in the trailing twelve months (no time entries): the effective "
+            "hourly rate is not known."
+        )
+    type_table = Table(
+        ["Agreement type", "Agreements", "TTM revenue", "Gross margin", "Gross margin %",
+         "Labour hours", "EHR"],
+        [
+            [str(r.agreement_type), f"{int(r.agreements):,}", money(r.revenue_ttm),
+             money(r.gross_margin_ttm), percent(r.gross_margin_pct), ratio(r.labor_hours_ttm, 1),
+             money(r.effective_hourly_rate, 2)]
+            for r in types.itertuples(index=False)
+        ],
+        frozenset({1, 2, 3, 4, 5, 6}),
+        caption="Profitability by agreement type (TTM)",
+        key="agreement-types",
+        empty="No agreement in force in the trailing twelve months.",
+    )  # fmt: skip
+    over_table = Table(
+        ["Customer", "Agreement", "Type", "Hours per month", "Target", "Over by", "EHR",
+         "Gross margin %"],
+        [
+            [str(r.customer_name), str(r.agreement_id), str(r.agreement_type),
+             ratio(r.labor_hours_per_month, 1), ratio(r.target_labor_hours_per_month, 1),
+             ratio(r.hours_over_target, 1), money(r.effective_hourly_rate, 2),
+             percent(r.gross_margin_pct)]
+            for r in over.itertuples(index=False)
+        ],
+        frozenset({3, 4, 5, 6, 7}),
+        caption=f"The {queries.TOP_OVER_TARGET} agreements furthest over their target hours",
+        key="over-target",
+        empty="No agreement over its target labour hours per month.",
+    )  # fmt: skip
+    return _figure_section(
+        "service-economics",
+        "Service economics",
+        "Effective hourly rate (EHR) = (TTM revenue − product cost) / labour hours of the "
+        "class's customers together (left), and service margin % (service revenue − its "
+        "costs − labour) beside product-resale margin % (right); below, each agreement type's "
+        "profitability and the agreements using more labour hours per month than their type's "
+        "target.",
+        not classes.empty,
+        lambda: charts.class_economics_figure(classes),
+        empty=NO_DATA if built else not_built("marts.customer_profitability"),
+        notes=notes,
+        tables=[type_table, over_table] if built else [],
+    )
+
+
+def gross_profit_bridge(con: duckdb.DuckDBPyConnection, month: date) -> Section:
+    """The month's gross-profit waterfall and gross-profit NRR and GRR beside revenue's."""
+    bridge = queries.gross_profit_bridge(con, month)
+    table = None
+    if bridge is not None:
+        table = Table(
+            ["Retention of the month", "Revenue (MRR)", "Gross profit"],
+            [
+                ["NRR", percent(bridge["nrr"]), percent(bridge["gross_profit_nrr"])],
+                ["GRR", percent(bridge["grr"]), percent(bridge["gross_profit_grr"])],
+            ],
+            frozenset({1, 2}),
+            key="retention",
+        )
+    built = table_exists(con, "marts", "gross_profit_bridge")
+    return _figure_section(
+        "gross-profit-bridge",
+        "Gross-profit bridge",
+        "The MRR bridge in monthly gross profit (each customer's MRR × its TTM margin rate): "
+        "new, expansion and reactivation add, contraction and churned subtract, margin change "
+        "is the change for customers whose MRR did not move; the table sets gross-profit NRR "
+        "and GRR beside the revenue ones (n/a when the month starts without gross profit).",
+        bridge is not None,
+        lambda: charts.gross_profit_waterfall_figure(bridge),
+        empty=NO_DATA if built else not_built("marts.gross_profit_bridge"),
+        table=table,
+    )
+
+
+def cohort_retention(con: duckdb.DuckDBPyConnection, month: date) -> Section:
+    """The cohort triangle of net revenue retention (segment all) up to the month."""
+    cohorts = queries.cohort_retention(con, month)
+    built = table_exists(con, "marts", "customer_cohort_retention")
+    return _figure_section(
+        "cohort-retention",
+        "Cohort retention",
+        "One row per cohort (customers whose first MRR fell in that month, their number in "
+        "brackets), one column per month since then: the cohort's MRR that month / its MRR in "
+        "its first month (net revenue retention; green above 100 %, red below), up to this "
+        "month.",
+        not cohorts.empty,
+        lambda: charts.cohort_figure(cohorts),
+        empty=NO_DATA if built else not_built("marts.customer_cohort_retention"),
+    )
+
+
+def committed_and_renewals(con: duckdb.DuckDBPyConnection, month: date) -> Section:
+    """Committed MRR for each of the next 12 months and the renewals of the next 90 days."""
+    committed = queries.committed_mrr(con, month)
+    due = queries.renewals(con, month)
+    built = table_exists(con, "marts", "committed_mrr")
+    table = Table(
+        ["Customer", "Agreement", "Type", "Ends", "Days", "Window", "MRR", "Class",
+         "Cancelled"],
+        [
+            [str(r.customer_name), str(r.agreement_id), str(r.agreement_type), text(r.end_date),
+             str(r.days_to_end), str(r.renewal_window).replace("_", " "),
+             money(r.agreement_mrr), text(r.classification), text(r.is_cancelled)]
+            for r in due.itertuples(index=False)
+        ],
+        frozenset({4, 6}),
+        caption="Agreements ending within 90 days of the month's end",
+        key="renewals",
+        empty="No agreement ends within 90 days of the month's end.",
+    ) if table_exists(con, "marts", "renewal_calendar") else None  # fmt: skip
+    notes = []
+    if not committed.empty:
+        last = committed.iloc[-1]
+        notes.append(
+            f"Of the MRR at the month's end, {money(committed.iloc[0]['committed_mrr'])} is "
+            f"under contract next month and {money(last['committed_mrr'])} at "
+            f"{last['forecast_month']:%Y-%m}; no new business is counted."
+        )
+    return _figure_section(
+        "committed-mrr",
+        "Committed MRR and renewals",
+        "Bars: the MRR in force at the month's end that is still under contract at the end of "
+        "each of the next 12 months (agreements and lines past their end or cancellation date "
+        "drop out; the dashed line is the MRR at the month's end). Table: agreements ending "
+        "within 90 days, soonest first.",
+        not committed.empty,
+        lambda: charts.committed_mrr_figure(committed),
+        empty=NO_DATA if built else not_built("marts.committed_mrr"),
+        table=table,
+        notes=notes,
+    )
+
+
+def account_plan(con: duckdb.DuckDBPyConnection, month: date) -> Section:
+    """The top of each account manager's book (a table, no figure)."""
+    plan = queries.account_plan(con, month)
+    title = "Account plan"
+    explanation = (
+        f"The {queries.ACCOUNT_PLAN_PER_MANAGER} customers each account manager works on first "
+        "(marts.account_plan): priority tier (1 protect an A at risk, 2 upgrade or reprice a B, "
+        "3 cross-sell a C, 4 upgrade or let go a D, 5 confirm an A's package), then the money "
+        "at stake; with class and movement, EHR, churn risk and its drivers, next renewal and "
+        "the top cross-sell."
+    )
+    if plan is None:
+        return Section("account-plan", title, explanation, empty=not_built("marts.account_plan"))
+    if plan.empty:
+        return Section("account-plan", title, explanation, empty=NO_DATA)
+    rows = []
+    for r in plan.itertuples(index=False):
+        drivers = [text(d) for d in (r.churn_driver_1, r.churn_driver_2, r.churn_driver_3)]
+        risk = (
+            ""
+            if _missing(r.churn_probability_3m)
+            else f"{percent(r.churn_probability_3m)} ({text(r.risk_band)})"
+        )
+        offer = text(r.top_cross_sell_offering_name)
+        if offer:
+            offer += f" ({money(r.top_cross_sell_expected_revenue)})"
+        rows.append(
+            [text(r.account_manager), str(r.priority_rank), text(r.customer_name),
+             f"{r.priority_tier} {text(r.action).replace('_', ' ')}", money(r.priority_value),
+             " ".join(v for v in (text(r.classification), text(r.class_movement)) if v),
+             "yes" if r.in_tcp else "no", "yes" if r.is_on_full_package else "no",
+             money(r.effective_hourly_rate, 2), risk, "; ".join(d for d in drivers if d),
+             text(r.next_renewal_date), offer]
+        )  # fmt: skip
+    table = Table(
+        ["Account manager", "Rank", "Customer", "Tier and action", "Priority value",
+         "Class", "TCP", "Full package", "EHR", "Churn risk (3 months)", "Risk drivers",
+         "Next renewal", "Top cross-sell (expected revenue)"],
+        rows,
+        frozenset({1, 4, 8}),
+        key="account-plan",
+    )  # fmt: skip
+    return Section("account-plan", title, explanation, table=table)
+
+
 def quadrant_notes(classes: pd.DataFrame) -> list[str]:
     """Says how many bubbles the quadrant draws when it draws a sample."""
     if len(classes) <= charts.QUADRANT_MAX_CUSTOMERS:
@@ -304,6 +537,7 @@ def build_sections(con: duckdb.DuckDBPyConnection, month: date) -> list[Section]
             lambda: charts.quadrant_figure(classes),
             notes=quadrant_notes(classes),
         ),
+        service_economics(con, month),
         _figure_section(
             "transitions",
             "Class movements over the quarter"
@@ -341,6 +575,7 @@ def build_sections(con: duckdb.DuckDBPyConnection, month: date) -> list[Section]
             bridge is not None,
             lambda: charts.waterfall_figure(bridge),
         ),
+        gross_profit_bridge(con, month),
         _figure_section(
             "retention-trend",
             "GRR and NRR over the months",
@@ -350,6 +585,8 @@ def build_sections(con: duckdb.DuckDBPyConnection, month: date) -> list[Section]
             not trend.empty,
             lambda: charts.retention_trend_figure(trend),
         ),
+        cohort_retention(con, month),
+        committed_and_renewals(con, month),
         _figure_section(
             "churn-quadrants",
             f"Churned MRR by churn quadrant, {window}",
@@ -398,6 +635,7 @@ def build_sections(con: duckdb.DuckDBPyConnection, month: date) -> list[Section]
             lambda: charts.cross_sell_figure(offers),
             empty=not_scored,
         ),
+        account_plan(con, month),
     ]
 
 
