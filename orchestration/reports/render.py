@@ -467,7 +467,7 @@ def account_plan(con: duckdb.DuckDBPyConnection, month: date) -> Section:
             [text(r.account_manager), str(r.priority_rank), text(r.customer_name),
              f"{r.priority_tier} {text(r.action).replace('_', ' ')}", money(r.priority_value),
              " ".join(v for v in (text(r.classification), text(r.class_movement)) if v),
-             "yes" if r.in_tcp else "no", "yes" if r.is_on_full_package else "no",
+             text(r.in_tcp), text(r.is_on_full_package),
              money(r.effective_hourly_rate, 2), risk, "; ".join(d for d in drivers if d),
              text(r.next_renewal_date), offer]
         )  # fmt: skip

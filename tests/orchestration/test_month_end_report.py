@@ -52,19 +52,28 @@ SECTIONS = (
     "headline",
     "concentration",
     "quadrant",
+    "service-economics",
     "transitions",
     "penetration",
     "whitespace",
     "mrr-bridge",
+    "gross-profit-bridge",
     "retention-trend",
+    "cohort-retention",
+    "committed-mrr",
     "churn-quadrants",
     "churn-reasons",
     "retention-curves",
     "churn-risk",
     "cross-sell",
+    "account-plan",
 )
 SCORING_SECTIONS = ("retention-curves", "churn-risk", "cross-sell")
-CHART_SECTIONS = tuple(section for section in SECTIONS if section != "headline")
+#: Sections that show a table and no figure.
+TABLE_SECTIONS = ("account-plan",)
+CHART_SECTIONS = tuple(
+    section for section in SECTIONS if section != "headline" and section not in TABLE_SECTIONS
+)
 PLOTLY_JS = get_plotlyjs()
 
 #: Headless Chromium as root on a machine without a network: no sandbox, no GPU, and nothing
@@ -193,6 +202,17 @@ def figure(html: str, section: str) -> tuple[list[dict], dict]:
     return data, layout
 
 
+def table_rows(html: str, section: str, key: str) -> list[list[str]]:
+    """The cells (text, tags removed) of each body row of the section's ``data-table`` table."""
+    part = section_html(html, section)
+    start = part.index(f'<table data-table="{key}"')
+    body = part[part.index("<tbody>", start) : part.index("</tbody>", start)]
+    return [
+        [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row)]
+        for row in re.findall(r"<tr>(.*?)</tr>", body, flags=re.S)
+    ]
+
+
 def query(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         return con.execute(sql, params or []).fetchall()
@@ -249,7 +269,9 @@ def test_every_section_has_a_heading_a_reading_and_a_figure_or_says_no_data(
         part = section_html(html, section)
         assert re.search(r"<h2>[^<]+</h2>", part), section
         assert re.search(r'<p class="how">[^<]{40,}</p>', part), section
-        if section != "headline":
+        if section in TABLE_SECTIONS:
+            assert ("<table" in part) != ("No data for this month." in part), section
+        elif section != "headline":
             has_figure = 'class="figure"' in part
             says_empty = "No data for this month." in part
             assert has_figure != says_empty, section
@@ -355,6 +377,8 @@ def expected_tiles(warehouse: Path, month: date) -> dict[str, object]:
     def ratio(numerator, denominator):
         return None if not denominator else float(numerator) / float(denominator)
 
+    gained, lost = new + expansion + reactivation, contraction + churned
+
     return {
         "active_customers": customers,
         "revenue_ttm": revenue,
@@ -365,6 +389,7 @@ def expected_tiles(warehouse: Path, month: date) -> dict[str, object]:
         "nrr_12m": ratio(now_mrr, then_mrr),
         "hhi": hhi,
         "pct_in_tcp_and_full_package": tcp_full,
+        "quick_ratio": ratio(gained, lost),
         "bridge": [start, new, expansion, reactivation, -contraction, -churned, mrr],
     }
 
@@ -378,7 +403,8 @@ def test_the_tiles_equal_the_marts(reports: dict[str, Rendered], name: str) -> N
     # Money exactly, as decimals.
     assert Decimal(shown["revenue_ttm"]) == expected["revenue_ttm"] > 0
     assert Decimal(shown["mrr"]) == expected["mrr"] > 0
-    for key in ("grr", "nrr", "grr_12m", "nrr_12m", "hhi", "pct_in_tcp_and_full_package"):
+    keys = ("grr", "nrr", "grr_12m", "nrr_12m", "hhi", "pct_in_tcp_and_full_package", "quick_ratio")
+    for key in keys:
         if expected[key] is None:
             assert shown[key] == "", key
         else:
@@ -549,6 +575,243 @@ def test_the_top_churn_risks_and_recommendations_name_the_customers(
     )[0]
     data, _ = figure(report.html, "cross-sell")
     assert sum(data[0]["x"]) == pytest.approx(float(recommendations), abs=0.01)
+
+
+# --- the sections of the profitability, bridge, cohort and contract marts ---------------------
+
+
+def percent_text(value: float | None) -> str:
+    return "n/a" if value is None else f"{value * 100:.1f} %"
+
+
+def optional_floats(values: list) -> list[float | None]:
+    return [None if value is None else float(value) for value in values]
+
+
+@pytest.mark.parametrize("name", REPORTS)
+def test_service_economics_by_class_are_ratios_of_the_class_sums(
+    reports: dict[str, Rendered], name: str
+) -> None:
+    report = reports[name]
+    rows = query(
+        report.warehouse,
+        """
+        with customers as (
+            select classification.classification, profitability.*
+            from marts.customer_profitability as profitability
+            inner join marts.customer_classification as classification
+                using (as_of_month, customer_id)
+            where profitability.as_of_month = ?
+        )
+
+        select
+            classification,
+            sum(revenue_ttm - product_cost_ttm) / nullif(sum(labor_hours_ttm), 0),
+            sum(service_margin_ttm) / nullif(sum(revenue_service_ttm), 0),
+            sum(product_resale_margin_ttm) / nullif(sum(revenue_product_resale_ttm), 0)
+        from customers
+        group by rollup (classification)
+        order by classification is null, classification
+        """,
+        [report.month],
+    )
+    data, _ = figure(report.html, "service-economics")
+    assert data[0]["x"] == [cls or "all" for cls, *_ in rows] == data[1]["x"] == data[2]["x"]
+    for trace, column in ((0, 1), (1, 2), (2, 3)):
+        expected = optional_floats([row[column] for row in rows])
+        shown = data[trace]["y"]
+        assert [v is None for v in shown] == [v is None for v in expected], (trace, shown)
+        assert [v for v in shown if v is not None] == pytest.approx(
+            [v for v in expected if v is not None], rel=1e-9
+        )
+    # The demo has time entries, the old export none: no EHR there.
+    assert (data[0]["y"][-1] is None) == (name == "old")
+
+
+@pytest.mark.parametrize("name", REPORTS)
+def test_the_agreement_tables_are_the_marts_rows(reports: dict[str, Rendered], name: str) -> None:
+    report = reports[name]
+    types = query(
+        report.warehouse,
+        "select agreement_type, agreements, gross_margin_pct "
+        "from marts.agreement_type_profitability where as_of_month = ? "
+        "order by revenue_ttm desc, agreement_type",
+        [report.month],
+    )
+    shown = table_rows(report.html, "service-economics", "agreement-types")
+    assert [(row[0], int(row[1].replace(",", ""))) for row in shown] == [
+        (kind, count) for kind, count, _ in types
+    ]
+    assert [row[4] for row in shown] == [percent_text(margin) for *_, margin in types]
+    over = query(
+        report.warehouse,
+        """
+        select agreement_id from marts.agreement_profitability
+        where as_of_month = ? and labor_hours_per_month > target_labor_hours_per_month
+        order by labor_hours_per_month - target_labor_hours_per_month desc, agreement_id
+        limit 10
+        """,
+        [report.month],
+    )
+    part = section_html(report.html, "service-economics")
+    if over:
+        shown = table_rows(report.html, "service-economics", "over-target")
+        assert [row[1] for row in shown] == [agreement for (agreement,) in over]
+    else:
+        assert "No agreement over its target labour hours per month." in part
+    if name != "old":
+        assert over
+
+
+@pytest.mark.parametrize("name", REPORTS)
+def test_the_gross_profit_waterfall_is_the_month_s_bridge(
+    reports: dict[str, Rendered], name: str
+) -> None:
+    report = reports[name]
+    (row,) = query(
+        report.warehouse,
+        """
+        select
+            starting_gross_profit, new_gross_profit, expansion_gross_profit,
+            reactivation_gross_profit, -contraction_gross_profit, -churned_gross_profit,
+            margin_change, ending_gross_profit, nrr, gross_profit_nrr, grr, gross_profit_grr
+        from marts.gross_profit_bridge where as_of_month = ?
+        """,
+        [report.month],
+    )
+    steps = [float(value) for value in row[:8]]
+    data, _ = figure(report.html, "gross-profit-bridge")
+    assert data[0]["type"] == "waterfall"
+    assert data[0]["x"] == [
+        "Starting GP",
+        "New",
+        "Expansion",
+        "Reactivation",
+        "Contraction",
+        "Churned",
+        "Margin change",
+        "Ending GP",
+    ]
+    assert data[0]["y"] == pytest.approx(steps, abs=1e-6)
+    # The bridge closes: the movements lead from the start to the end.
+    assert sum(row[:7]) == row[7]
+    shown = table_rows(report.html, "gross-profit-bridge", "retention")
+    nrr, gp_nrr, grr, gp_grr = row[8:]
+    assert shown == [
+        ["NRR", percent_text(nrr), percent_text(gp_nrr)],
+        ["GRR", percent_text(grr), percent_text(gp_grr)],
+    ]
+
+
+@pytest.mark.parametrize("name", REPORTS)
+def test_the_cohort_triangle_is_net_revenue_retention_by_cohort(
+    reports: dict[str, Rendered], name: str
+) -> None:
+    report = reports[name]
+    rows = query(
+        report.warehouse,
+        """
+        select cohort_month, months_since_start, retained_mrr / nullif(cohort_starting_mrr, 0)
+        from marts.customer_cohort_retention
+        where segment = 'all' and cohort_month + to_months(months_since_start) <= ?
+        """,
+        [report.month],
+    )
+    data, _ = figure(report.html, "cohort-retention")
+    cohorts = sorted({cohort for cohort, _, _ in rows})
+    months = sorted({month for _, month, _ in rows})
+    assert [label.split(" ")[0] for label in data[0]["y"]] == [f"{c:%Y-%m}" for c in cohorts]
+    assert data[0]["x"] == months and months[0] == 0
+    cells = {(f"{cohort:%Y-%m}", month): value for cohort, month, value in rows}
+    for label, line in zip(data[0]["y"], data[0]["z"], strict=True):
+        for month, shown in zip(months, line, strict=True):
+            expected = cells.get((label.split(" ")[0], month))
+            if expected is None:
+                assert shown is None, (label, month)
+            else:
+                assert shown == pytest.approx(float(expected), rel=1e-9), (label, month)
+    # A triangle: the last cohort has only its first months.
+    assert data[0]["z"][-1][-1] is None
+
+
+@pytest.mark.parametrize("name", REPORTS)
+def test_committed_mrr_bars_and_renewals_equal_the_marts(
+    reports: dict[str, Rendered], name: str
+) -> None:
+    report = reports[name]
+    committed = query(
+        report.warehouse,
+        "select forecast_month, committed_mrr from marts.committed_mrr "
+        "where as_of_month = ? order by forecast_month",
+        [report.month],
+    )
+    data, _ = figure(report.html, "committed-mrr")
+    assert data[0]["x"] == [f"{month:%Y-%m}" for month, _ in committed]
+    assert len(committed) == 12
+    assert committed[0][0] == month_add(report.month, 1)
+    assert data[0]["y"] == pytest.approx([float(mrr) for _, mrr in committed], abs=1e-6)
+    renewals = query(
+        report.warehouse,
+        """
+        select agreement_id, end_date from marts.renewal_calendar
+        where as_of_month = ? and end_date <= last_day(?) + interval 90 day
+        order by end_date, agreement_mrr desc, agreement_id
+        """,
+        [report.month, report.month],
+    )
+    if renewals:
+        shown = table_rows(report.html, "committed-mrr", "renewals")
+        assert [(row[1], row[3]) for row in shown] == [
+            (agreement, f"{end:%Y-%m-%d}") for agreement, end in renewals
+        ]
+    else:
+        part = section_html(report.html, "committed-mrr")
+        assert "No agreement ends within 90 days of the month's end." in part
+
+
+def test_a_warehouse_built_before_the_new_marts_says_they_are_not_built(
+    demo: Built, tmp_path: Path
+) -> None:
+    copy = tmp_path / "before.duckdb"
+    shutil.copyfile(demo.warehouse, copy)
+    dropped = (
+        "customer_profitability",
+        "agreement_profitability",
+        "agreement_type_profitability",
+        "gross_profit_bridge",
+        "customer_cohort_retention",
+        "committed_mrr",
+        "renewal_calendar",
+        "account_plan",
+    )
+    with duckdb.connect(str(copy)) as con:
+        kinds = dict(
+            con.execute(
+                "select table_name, table_type from information_schema.tables "
+                "where table_schema = 'marts'"
+            ).fetchall()
+        )
+        for table in dropped:
+            if table in kinds:
+                kind = "view" if kinds[table] == "VIEW" else "table"
+                con.execute(f"drop {kind} marts.{table}")
+        con.execute("alter table marts.retention_summary drop column quick_ratio")
+    html = write_report(copy, tmp_path / "out").path.read_text(encoding="utf-8")
+    for section, table in (
+        ("service-economics", "customer_profitability"),
+        ("gross-profit-bridge", "gross_profit_bridge"),
+        ("cohort-retention", "customer_cohort_retention"),
+        ("committed-mrr", "committed_mrr"),
+        ("account-plan", "account_plan"),
+    ):
+        assert f"marts.{table} is not built in this warehouse" in section_html(html, section)
+    assert tiles(html)["quick_ratio"] == ""
+    assert sections_without_data(html) == {
+        "service-economics",
+        "gross-profit-bridge",
+        "cohort-retention",
+        "committed-mrr",
+    }
 
 
 # --- the browser -----------------------------------------------------------------------------

@@ -54,12 +54,13 @@ MONTHLY_MRR_METRICS = {
     "nrr": RATIO,
     "logo_churn_rate": RATIO,
     "quick_ratio": RATIO,
+    "gross_mrr_churn_rate": RATIO,
+    "net_mrr_churn_rate": RATIO,
     "nrr_12m": RATIO,
     "grr_12m": RATIO,
 }
 
-#: retention_summary's own columns; quick ratio (DOMAIN: (new + expansion + reactivation) /
-#: (contraction + churned)) is not a column of the mart.
+#: retention_summary's own columns.
 MONTHLY_MRR_SQL = """
     select
         as_of_month,
@@ -77,8 +78,9 @@ MONTHLY_MRR_SQL = """
         grr,
         nrr,
         logo_churn_rate,
-        (new_mrr + expansion_mrr + reactivation_mrr)::double
-            / nullif((contraction_mrr + churned_mrr)::double, 0) as quick_ratio,
+        quick_ratio,
+        gross_mrr_churn_rate,
+        net_mrr_churn_rate,
         nrr_12m,
         grr_12m
     from marts.retention_summary
@@ -188,6 +190,126 @@ QUARTERLY_MRR_SQL = """
     group by all
 """
 
+#: Service economics: rates are ratios of the customers' exact sums (never averages of the
+#: customers' own rates), here per month and per class.
+PROFITABILITY_METRICS = {
+    "labor_hours_ttm": EXACT,
+    "labor_cost_ttm": EXACT,
+    "product_cost_ttm": EXACT,
+    "service_margin_ttm": EXACT,
+    "product_resale_margin_ttm": EXACT,
+    "effective_hourly_rate": RATIO,
+    "service_margin_pct": RATIO,
+    "product_resale_margin_pct": RATIO,
+}
+
+PROFITABILITY_SQL = """
+    select
+        profitability.as_of_month,
+        {class_column}
+        sum(labor_hours_ttm),
+        sum(labor_cost_ttm),
+        sum(product_cost_ttm),
+        sum(service_margin_ttm),
+        sum(product_resale_margin_ttm),
+        sum(revenue_ttm - product_cost_ttm)::double
+            / nullif(sum(labor_hours_ttm)::double, 0),
+        sum(service_margin_ttm)::double / nullif(sum(revenue_service_ttm)::double, 0),
+        sum(product_resale_margin_ttm)::double
+            / nullif(sum(revenue_product_resale_ttm)::double, 0)
+    from marts.customer_profitability as profitability
+    left join marts.customer_classification as classification
+        on profitability.as_of_month = classification.as_of_month
+        and profitability.customer_id = classification.customer_id
+    group by all
+"""
+
+#: By agreement type, the agreements' EHR and margin are the type's row of
+#: agreement_type_profitability (whose `unattributed` row has no agreement).
+AGREEMENT_TYPE_METRICS = {
+    "agreement_count": EXACT,
+    "agreement_effective_hourly_rate": RATIO,
+    "agreement_gross_margin_pct": RATIO,
+}
+
+AGREEMENT_TYPE_SQL = """
+    select as_of_month, agreement_type, agreements, effective_hourly_rate, gross_margin_pct
+    from marts.agreement_type_profitability
+    where agreements > 0
+"""
+
+GROSS_PROFIT_METRICS = {
+    "starting_gross_profit": EXACT,
+    "new_gross_profit": EXACT,
+    "expansion_gross_profit": EXACT,
+    "contraction_gross_profit": EXACT,
+    "churned_gross_profit": EXACT,
+    "reactivation_gross_profit": EXACT,
+    "margin_change_gross_profit": EXACT,
+    "ending_gross_profit": EXACT,
+    "gross_profit_nrr": RATIO,
+    "gross_profit_grr": RATIO,
+}
+
+GROSS_PROFIT_SQL = """
+    select
+        as_of_month,
+        starting_gross_profit,
+        new_gross_profit,
+        expansion_gross_profit,
+        contraction_gross_profit,
+        churned_gross_profit,
+        reactivation_gross_profit,
+        margin_change,
+        ending_gross_profit,
+        gross_profit_nrr,
+        gross_profit_grr
+    from marts.gross_profit_bridge
+"""
+
+COMMITTED_METRICS = {
+    "committed_mrr_next_month": EXACT,
+    "committed_mrr_in_12_months": EXACT,
+    "committed_revenue_next_12_months": EXACT,
+}
+
+COMMITTED_SQL = """
+    select
+        as_of_month,
+        sum(case when months_ahead = 1 then committed_mrr end),
+        sum(case when months_ahead = 12 then committed_mrr end),
+        sum(committed_mrr)
+    from marts.committed_mrr
+    group by all
+"""
+
+COHORT_METRICS = {
+    "cohort_customers": EXACT,
+    "cohort_retained_customers": EXACT,
+    "cohort_logo_retention": RATIO,
+    "cohort_net_revenue_retention": RATIO,
+}
+
+COHORT_SQL = """
+    select
+        cohort_month,
+        months_since_start,
+        segment_type,
+        segment,
+        cohort_customers,
+        retained_customers,
+        logo_retention,
+        net_revenue_retention
+    from marts.customer_cohort_retention
+"""
+
+COHORT_DIMENSIONS = [
+    "metric_time__month",
+    "cohort_cell__months_since_start",
+    "cohort_cell__segment_type",
+    "cohort_cell__segment",
+]
+
 QUERIES = {
     "monthly": (
         [*MONTHLY_MRR_METRICS, *MONTHLY_PORTFOLIO_METRICS],
@@ -203,6 +325,22 @@ QUERIES = {
         ["metric_time__month", "churn_event__churn_quadrant"],
     ),
     "quarterly": (["mrr", "starting_mrr", "new_mrr", "churned_mrr"], ["metric_time__quarter"]),
+    "profitability": (list(PROFITABILITY_METRICS), ["metric_time__month"]),
+    "profitability_class": (
+        list(PROFITABILITY_METRICS),
+        ["metric_time__month", "customer_month__classification"],
+    ),
+    "agreement_type": (
+        list(AGREEMENT_TYPE_METRICS),
+        ["metric_time__month", "agreement_month__agreement_type"],
+    ),
+    "gross_profit": (list(GROSS_PROFIT_METRICS), ["metric_time__month"]),
+    "committed": (list(COMMITTED_METRICS), ["metric_time__month"]),
+    "cohort": (list(COHORT_METRICS), COHORT_DIMENSIONS),
+    "cohort_whole": (
+        ["cohort_logo_retention", "cohort_net_revenue_retention"],
+        ["metric_time__month", "cohort_cell__months_since_start"],
+    ),
 }
 
 
@@ -219,6 +357,14 @@ QUERY_WAREHOUSE = {
     "penetration": "demo",
     "churn_quadrant": "demo",
     "quarterly": "old",
+    # Labour hours need time entries, which the old export lacks.
+    "profitability": "demo",
+    "profitability_class": "demo",
+    "agreement_type": "demo",
+    "gross_profit": "demo",
+    "committed": "demo",
+    "cohort": "demo",
+    "cohort_whole": "demo",
 }
 
 
@@ -437,4 +583,110 @@ def test_mrr_is_semi_additive_by_quarter(
         mf_rows,
         expected,
         {"mrr": EXACT, "starting_mrr": EXACT, "new_mrr": EXACT, "churned_mrr": EXACT},
+    )
+
+
+def test_service_economics_by_month_and_class(
+    warehouses: dict[str, Path], mf_results: dict[str, object]
+) -> None:
+    warehouse = warehouses[QUERY_WAREHOUSE["profitability"]]
+    by_month = {(month_of(row["metric_time__month"]),): row for row in mf_results["profitability"]}
+    expected = by_key(query(warehouse, PROFITABILITY_SQL.format(class_column="")), 1)
+    # The demo has labour hours, product resale and a service margin in every month.
+    assert expected and all(figures[0] and figures[5] for figures in expected.values())
+    assert_figures_equal(by_month, expected, PROFITABILITY_METRICS)
+    by_class = {
+        (month_of(row["metric_time__month"]), row["customer_month__classification"]): row
+        for row in mf_results["profitability_class"]
+    }
+    expected = by_key(
+        query(warehouse, PROFITABILITY_SQL.format(class_column="classification.classification,")),
+        2,
+    )
+    assert {key[1] for key in expected} == {"A", "B", "C", "D"}
+    assert_figures_equal(by_class, expected, PROFITABILITY_METRICS)
+
+
+def test_the_effective_hourly_rate_is_not_an_average_of_the_customers_rates(
+    warehouses: dict[str, Path], mf_results: dict[str, object]
+) -> None:
+    warehouse = warehouses[QUERY_WAREHOUSE["profitability"]]
+    averages = dict(
+        query(
+            warehouse,
+            "select as_of_month, avg(effective_hourly_rate) "
+            "from marts.customer_profitability group by all",
+        )
+    )
+    shown = {
+        month_of(row["metric_time__month"]): float(row["effective_hourly_rate"])
+        for row in mf_results["profitability"]
+        if row["effective_hourly_rate"]
+    }
+    assert shown and any(
+        not math.isclose(rate, averages[month], rel_tol=1e-6) for month, rate in shown.items()
+    )
+
+
+def test_agreement_economics_by_agreement_type(
+    warehouses: dict[str, Path], mf_results: dict[str, object]
+) -> None:
+    warehouse = warehouses[QUERY_WAREHOUSE["agreement_type"]]
+    mf_rows = {
+        (month_of(row["metric_time__month"]), row["agreement_month__agreement_type"]): row
+        for row in mf_results["agreement_type"]
+    }
+    expected = by_key(query(warehouse, AGREEMENT_TYPE_SQL), 2)
+    assert len({key[1] for key in expected}) >= 3
+    assert_figures_equal(mf_rows, expected, AGREEMENT_TYPE_METRICS)
+
+
+def test_gross_profit_bridge_and_retention_by_month(
+    warehouses: dict[str, Path], mf_results: dict[str, object]
+) -> None:
+    warehouse = warehouses[QUERY_WAREHOUSE["gross_profit"]]
+    mf_rows = {(month_of(row["metric_time__month"]),): row for row in mf_results["gross_profit"]}
+    expected = by_key(query(warehouse, GROSS_PROFIT_SQL), 1)
+    assert any(figures[-2] is not None for figures in expected.values())
+    assert_figures_equal(mf_rows, expected, GROSS_PROFIT_METRICS)
+
+
+def test_committed_mrr_next_month_and_in_twelve_months(
+    warehouses: dict[str, Path], mf_results: dict[str, object]
+) -> None:
+    warehouse = warehouses[QUERY_WAREHOUSE["committed"]]
+    mf_rows = {(month_of(row["metric_time__month"]),): row for row in mf_results["committed"]}
+    expected = by_key(query(warehouse, COMMITTED_SQL), 1)
+    assert any(figures[0] for figures in expected.values())
+    assert_figures_equal(mf_rows, expected, COMMITTED_METRICS)
+
+
+def test_cohort_retention_by_cohort_month_and_segment(
+    warehouses: dict[str, Path], mf_results: dict[str, object]
+) -> None:
+    warehouse = warehouses[QUERY_WAREHOUSE["cohort"]]
+    mf_rows = {
+        (
+            month_of(row["metric_time__month"]),
+            int(row["cohort_cell__months_since_start"]),
+            row["cohort_cell__segment_type"],
+            row["cohort_cell__segment"],
+        ): row
+        for row in mf_results["cohort"]
+    }
+    rows = query(warehouse, COHORT_SQL)
+    expected = by_key(rows, 4)
+    assert {key[2] for key in expected} >= {"all"} and len({key[2] for key in expected}) > 1
+    assert_figures_equal(mf_rows, expected, COHORT_METRICS)
+    # Not grouped by segment, the rates are those of the whole cohort (segment all): every
+    # segment type splits the cohort whole.
+    whole = {
+        (month_of(row["metric_time__month"]), int(row["cohort_cell__months_since_start"])): row
+        for row in mf_results["cohort_whole"]
+    }
+    expected = {key[:2]: figures[2:] for key, figures in expected.items() if key[2] == "all"}
+    assert_figures_equal(
+        whole,
+        expected,
+        {"cohort_logo_retention": RATIO, "cohort_net_revenue_retention": RATIO},
     )
