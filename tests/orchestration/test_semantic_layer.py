@@ -207,16 +207,17 @@ PROFITABILITY_SQL = """
     select
         profitability.as_of_month,
         {class_column}
-        sum(labor_hours_ttm),
-        sum(labor_cost_ttm),
-        sum(product_cost_ttm),
-        sum(service_margin_ttm),
-        sum(product_resale_margin_ttm),
-        sum(revenue_ttm - product_cost_ttm)::double
-            / nullif(sum(labor_hours_ttm)::double, 0),
-        sum(service_margin_ttm)::double / nullif(sum(revenue_service_ttm)::double, 0),
-        sum(product_resale_margin_ttm)::double
-            / nullif(sum(revenue_product_resale_ttm)::double, 0)
+        sum(profitability.labor_hours_ttm),
+        sum(profitability.labor_cost_ttm),
+        sum(profitability.product_cost_ttm),
+        sum(profitability.service_margin_ttm),
+        sum(profitability.product_resale_margin_ttm),
+        sum(profitability.revenue_ttm - profitability.product_cost_ttm)::double
+            / nullif(sum(profitability.labor_hours_ttm)::double, 0),
+        sum(profitability.service_margin_ttm)::double
+            / nullif(sum(profitability.revenue_service_ttm)::double, 0),
+        sum(profitability.product_resale_margin_ttm)::double
+            / nullif(sum(profitability.revenue_product_resale_ttm)::double, 0)
     from marts.customer_profitability as profitability
     left join marts.customer_classification as classification
         on profitability.as_of_month = classification.as_of_month
