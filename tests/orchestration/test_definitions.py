@@ -112,6 +112,9 @@ def test_the_job_covers_every_asset_on_monthly_single_run_partitions() -> None:
             "churn_risk_features",
             "committed_mrr",
             "renewal_calendar",
+            "customer_profitability",
+            "agreement_profitability",
+            "agreement_type_profitability",
         )
     }
     # The Python assets: landing (schema landing), scoring and the publish log.
