@@ -67,31 +67,29 @@ agreement_lines_joined_to_agreements as (
 -- The earliest notice of a full_churn event (every line of the customer)
 -- or offering_cancel event (the lines of its offering; every line when it
 -- names none) that ends the line: the line's own end falls after the notice
--- and on or before the event's effective date. A notice in the line's first
--- month is ignored (the line keeps its month-end MRR), as are downgrades.
+-- and on or before the event's effective date. That includes lines that
+-- replaced others during the notice period: starting on or after the notice,
+-- they never count. Downgrades end no line.
 line_notices_matched as (
     select
-        lines.agreement_line_id,
+        agreement_line.agreement_line_id,
         min(churn_events.notice_date) as notice_date
-    from agreement_lines_joined_to_agreements as lines
+    from agreement_lines_joined_to_agreements as agreement_line
     inner join churn_events
         on
-            lines.customer_id = churn_events.customer_id
+            agreement_line.customer_id = churn_events.customer_id
+            and agreement_line.in_force_until_date > churn_events.notice_date
+            and agreement_line.in_force_until_date
+            <= churn_events.effective_date
+    where
+        churn_events.event_type = 'full_churn'
+        or (
+            churn_events.event_type = 'offering_cancel'
             and (
-                churn_events.event_type = 'full_churn'
-                or (
-                    churn_events.event_type = 'offering_cancel'
-                    and (
-                        churn_events.offering_id is null
-                        or churn_events.offering_id = lines.offering_id
-                    )
-                )
+                churn_events.offering_id is null
+                or agreement_line.offering_id = churn_events.offering_id
             )
-            and churn_events.notice_date < lines.in_force_until_date
-            and lines.in_force_until_date <= churn_events.effective_date
-            and churn_events.notice_date > cast(
-                {{ dbt.last_day('lines.in_force_from_date', 'month') }} as date
-            )
+        )
     group by 1
 ),
 
@@ -141,23 +139,32 @@ paid_periods_ended as (
 
 lines_recognised as (
     select
-        lines.*,
+        agreement_line.*,
         {%- if churn_recognition == 'notice' %}
-        coalesce(line_notices_matched.notice_date, lines.in_force_until_date)
+        coalesce(
+            line_notices_matched.notice_date,
+            agreement_line.in_force_until_date
+        )
         {%- elif churn_recognition == 'paid_period' %}
         coalesce(
             cast(paid_periods_ended.paid_until_date as date),
-            lines.in_force_until_date
+            agreement_line.in_force_until_date
         )
         {%- else %}
-        lines.in_force_until_date
+        agreement_line.in_force_until_date
         {%- endif %}
-            as recognised_until_date
-    from agreement_lines_joined_to_agreements as lines
+            as recognised_until_date,
+        line_notices_matched.notice_date as ending_notice_date,
+        cast(paid_periods_ended.paid_until_date as date) as paid_until_date
+    from agreement_lines_joined_to_agreements as agreement_line
     left join line_notices_matched
-        on lines.agreement_line_id = line_notices_matched.agreement_line_id
+        on
+            agreement_line.agreement_line_id
+            = line_notices_matched.agreement_line_id
     left join paid_periods_ended
-        on lines.agreement_line_id = paid_periods_ended.agreement_line_id
+        on
+            agreement_line.agreement_line_id
+            = paid_periods_ended.agreement_line_id
 ),
 
 agreement_lines_normalised as (

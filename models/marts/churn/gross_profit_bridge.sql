@@ -18,13 +18,8 @@ customer_mrr as (
     where {{ in_partition('month_start', months_before=1) }}
 ),
 
-customer_margins as (
-    select
-        as_of_month,
-        customer_id,
-        revenue_ttm as margin_revenue_ttm,
-        revenue_ttm - cost_ttm as margin_ttm
-    from {{ ref('int_customer_ttm_rolled_up') }}
+customer_profitability as (
+    select * from {{ ref('customer_profitability') }}
     where {{ in_partition('as_of_month', months_before=1) }}
 ),
 
@@ -33,25 +28,26 @@ retention_summary as (
     where {{ in_partition('as_of_month') }}
 ),
 
--- A customer's own rate needs service revenue in its window.
+-- A customer's own service margin rate needs service revenue in its window.
 customer_margin_rates as (
     select
         as_of_month,
         customer_id,
-        cast(margin_ttm as double)
-        / cast(margin_revenue_ttm as double) as margin_rate
-    from customer_margins
-    where margin_revenue_ttm > 0
+        cast(service_margin_ttm as double)
+        / cast(revenue_service_ttm as double) as margin_rate
+    from customer_profitability
+    where revenue_service_ttm > 0
 ),
 
+-- The portfolio's service margin rate over every active customer.
 portfolio_margin_rates as (
     select
         as_of_month,
-        cast(sum(margin_ttm) as double)
-        / cast(sum(margin_revenue_ttm) as double) as margin_rate
-    from customer_margins
-    where margin_revenue_ttm > 0
+        cast(sum(service_margin_ttm) as double)
+        / cast(sum(revenue_service_ttm) as double) as margin_rate
+    from customer_profitability
     group by 1
+    having sum(revenue_service_ttm) > 0
 ),
 
 -- The product is rounded to the money scale once per customer and month,
