@@ -150,6 +150,8 @@ def _tcp(value: float, _average: float) -> str:
 def _tenure(value: float, average: float) -> str:
     relation = _compared(value, average, "longer than", "shorter than")
     months, typical = round(math.expm1(value)), math.expm1(average)
+    if months == 0:
+        return f"New customer: MRR started this month (typical tenure {typical:.0f} months)"
     return f"Customer for {_plural(months, 'month')}, {relation} the typical {typical:.0f}"
 
 

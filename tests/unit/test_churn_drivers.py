@@ -303,6 +303,12 @@ def test_a_class_the_training_rows_lack_still_adds_up():
             math.log(25),
             "Customer for 4 months, shorter than the typical 24",
         ),
+        (
+            "log_tenure_months",
+            0.0,
+            math.log(13),
+            "New customer: MRR started this month (typical tenure 12 months)",
+        ),
         ("contract_year_ends_within_3m", 1.0, 0.25, "Contract year ends within 3 months"),
         ("classification", "D", None, "Class D customer (small, low margin)"),
     ],
