@@ -627,9 +627,13 @@ def cohort_figure(frame: pd.DataFrame) -> go.Figure:
             y=[f"{cohort} ({sizes[cohort]})" for cohort in cohorts],
             text=[["" if v is None else f"{v:.0%}" for v in row] for row in z],
             texttemplate="%{text}",
-            textfont={"size": 10},
+            textfont={"size": 10 if len(months) <= 13 else 8},
             colorscale="RdYlGn",
+            # 0 % red, 100 % pale, 200 % and more green: one cohort's outlier does not wash out
+            # the others.
+            zmin=0.0,
             zmid=1.0,
+            zmax=2.0,
             colorbar={"title": "NRR", "tickformat": ".0%"},
             hoverongaps=False,
             hovertemplate="cohort %{y}, month %{x}: %{z:.1%}<extra></extra>",

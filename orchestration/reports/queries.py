@@ -33,6 +33,9 @@ TOP_RECOMMENDATIONS = 15
 CHURN_WINDOW_MONTHS = 12
 #: Rows of the table of agreements furthest over their target labour hours.
 TOP_OVER_TARGET = 10
+#: The cohort triangle shows the cohorts of this many months ending with the report's month
+#: (an export whose MRR starts years before its invoices would otherwise draw hundreds of rows).
+COHORT_MONTHS = 24
 #: Customers per account manager in the account-plan table.
 ACCOUNT_PLAN_PER_MANAGER = 10
 
@@ -589,9 +592,12 @@ def gross_profit_bridge(con: duckdb.DuckDBPyConnection, month: date) -> dict[str
     return dict(zip(columns, rows[0], strict=True)) if rows else None
 
 
-def cohort_retention(con: duckdb.DuckDBPyConnection, month: date) -> pd.DataFrame:
-    """Net revenue and logo retention of every cohort (segment ``all``) for each month since
-    its start up to ``month`` (``marts.customer_cohort_retention``; empty without it)."""
+def cohort_retention(
+    con: duckdb.DuckDBPyConnection, month: date, months: int = COHORT_MONTHS
+) -> pd.DataFrame:
+    """Net revenue and logo retention of the cohorts (segment ``all``) of the ``months``
+    months ending with ``month``, for each month since their start up to ``month``
+    (``marts.customer_cohort_retention``; empty without it)."""
     columns = [
         "cohort_month",
         "months_since_start",
@@ -605,10 +611,11 @@ def cohort_retention(con: duckdb.DuckDBPyConnection, month: date) -> pd.DataFram
     sql = f"""
         select {", ".join(columns)} from marts.customer_cohort_retention
         where segment_type = 'all'
+            and cohort_month >= ?
             and retention_month <= ?
         order by cohort_month, months_since_start
     """
-    return _frame(con, sql, [month], columns)
+    return _frame(con, sql, [month_add(month, 1 - months), month], columns)
 
 
 def committed_mrr(con: duckdb.DuckDBPyConnection, month: date) -> pd.DataFrame:

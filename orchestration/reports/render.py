@@ -385,10 +385,10 @@ def cohort_retention(con: duckdb.DuckDBPyConnection, month: date) -> Section:
     return _figure_section(
         "cohort-retention",
         "Cohort retention",
-        "One row per cohort (customers whose first MRR fell in that month, their number in "
-        "brackets), one column per month since then: the cohort's MRR that month / its MRR in "
-        "its first month (net revenue retention; green above 100 %, red below), up to this "
-        "month.",
+        f"One row per cohort of the last {queries.COHORT_MONTHS} months (customers whose first "
+        "MRR fell in that month, their number in brackets), one column per month since then: "
+        "the cohort's MRR that month / its MRR in its first month (net revenue retention; "
+        "green above 100 %, red below), up to this month.",
         not cohorts.empty,
         lambda: charts.cohort_figure(cohorts),
         empty=NO_DATA if built else not_built("marts.customer_cohort_retention"),

@@ -713,9 +713,11 @@ def test_the_cohort_triangle_is_net_revenue_retention_by_cohort(
         """
         select cohort_month, months_since_start, retained_mrr / nullif(cohort_starting_mrr, 0)
         from marts.customer_cohort_retention
-        where segment = 'all' and cohort_month + to_months(months_since_start) <= ?
+        where segment = 'all'
+            and cohort_month > ? - interval 24 month
+            and cohort_month + to_months(months_since_start) <= ?
         """,
-        [report.month],
+        [report.month, report.month],
     )
     data, _ = figure(report.html, "cohort-retention")
     cohorts = sorted({cohort for cohort, _, _ in rows})
