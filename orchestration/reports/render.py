@@ -391,7 +391,12 @@ def cohort_retention(con: duckdb.DuckDBPyConnection, month: date) -> Section:
         "green above 100 %, red below), up to this month.",
         not cohorts.empty,
         lambda: charts.cohort_figure(cohorts),
-        empty=NO_DATA if built else not_built("marts.customer_cohort_retention"),
+        empty=(
+            f"{NO_DATA} (No customer started MRR in the {queries.COHORT_MONTHS} months to "
+            f"{month:%Y-%m}.)"
+            if built
+            else not_built("marts.customer_cohort_retention")
+        ),
     )
 
 
@@ -431,7 +436,11 @@ def committed_and_renewals(con: duckdb.DuckDBPyConnection, month: date) -> Secti
         "within 90 days, soonest first.",
         not committed.empty,
         lambda: charts.committed_mrr_figure(committed),
-        empty=NO_DATA if built else not_built("marts.committed_mrr"),
+        empty=(
+            f"{NO_DATA} (No MRR in force at the end of {month:%Y-%m}.)"
+            if built
+            else not_built("marts.committed_mrr")
+        ),
         table=table,
         notes=notes,
     )
