@@ -311,6 +311,69 @@ COHORT_DIMENSIONS = [
     "cohort_cell__segment",
 ]
 
+#: By quarter, the new snapshots take the quarter's last month (starting gross profit its first),
+#: and the gross-profit movements sum its months.
+QUARTERLY_NEW_METRICS = {
+    "starting_gross_profit": EXACT,
+    "new_gross_profit": EXACT,
+    "ending_gross_profit": EXACT,
+    "committed_mrr_next_month": EXACT,
+    "labor_hours_ttm": EXACT,
+    "effective_hourly_rate": RATIO,
+}
+
+QUARTERLY_NEW_SQL = """
+    with gross_profit as (
+        select
+            date_trunc('quarter', as_of_month)::date as quarter,
+            arg_min(starting_gross_profit, as_of_month) as starting_gross_profit,
+            sum(new_gross_profit) as new_gross_profit,
+            arg_max(ending_gross_profit, as_of_month) as ending_gross_profit
+        from marts.gross_profit_bridge
+        group by all
+    ),
+
+    committed as (
+        select
+            date_trunc('quarter', as_of_month)::date as quarter,
+            arg_max(committed_mrr, as_of_month) as committed_mrr_next_month
+        from marts.committed_mrr
+        where months_ahead = 1
+        group by all
+    ),
+
+    profitability_by_month as (
+        select
+            as_of_month,
+            sum(labor_hours_ttm) as labor_hours_ttm,
+            sum(revenue_ttm - product_cost_ttm)::double
+                / nullif(sum(labor_hours_ttm)::double, 0) as effective_hourly_rate
+        from marts.customer_profitability
+        group by all
+    ),
+
+    profitability as (
+        select
+            date_trunc('quarter', as_of_month)::date as quarter,
+            arg_max(labor_hours_ttm, as_of_month) as labor_hours_ttm,
+            arg_max(effective_hourly_rate, as_of_month) as effective_hourly_rate
+        from profitability_by_month
+        group by all
+    )
+
+    select
+        quarter,
+        gross_profit.starting_gross_profit,
+        gross_profit.new_gross_profit,
+        gross_profit.ending_gross_profit,
+        committed.committed_mrr_next_month,
+        profitability.labor_hours_ttm,
+        profitability.effective_hourly_rate
+    from gross_profit
+    full join committed using (quarter)
+    full join profitability using (quarter)
+"""
+
 QUERIES = {
     "monthly": (
         [*MONTHLY_MRR_METRICS, *MONTHLY_PORTFOLIO_METRICS],
@@ -342,6 +405,7 @@ QUERIES = {
         ["cohort_logo_retention", "cohort_net_revenue_retention"],
         ["metric_time__month", "cohort_cell__months_since_start"],
     ),
+    "quarterly_new": (list(QUARTERLY_NEW_METRICS), ["metric_time__quarter"]),
 }
 
 
@@ -366,6 +430,7 @@ QUERY_WAREHOUSE = {
     "committed": "demo",
     "cohort": "demo",
     "cohort_whole": "demo",
+    "quarterly_new": "demo",
 }
 
 
@@ -691,3 +756,13 @@ def test_cohort_retention_by_cohort_month_and_segment(
         expected,
         {"cohort_logo_retention": RATIO, "cohort_net_revenue_retention": RATIO},
     )
+
+
+def test_the_new_snapshots_are_semi_additive_by_quarter(
+    warehouses: dict[str, Path], mf_results: dict[str, object]
+) -> None:
+    warehouse = warehouses[QUERY_WAREHOUSE["quarterly_new"]]
+    mf_rows = {(month_of(row["metric_time__quarter"]),): row for row in mf_results["quarterly_new"]}
+    expected = by_key(query(warehouse, QUARTERLY_NEW_SQL), 1)
+    assert len(expected) >= 4
+    assert_figures_equal(mf_rows, expected, QUARTERLY_NEW_METRICS)
