@@ -3,9 +3,14 @@
 
 -- Revenue by revenue type and cost per customer per calendar month: the one
 -- place invoice lines and time entries are summed. Revenue and product cost
--- are dated by invoice_date, labour cost by work_date. One revenue column per
--- revenue type of the landing contract, in its order.
+-- are dated by invoice_date, labour hours and cost by work_date. One revenue
+-- column per revenue type of the landing contract, in its order; product cost
+-- split into the cost of service lines (the service revenue types) and of
+-- product resale lines (every other type).
 {%- set revenue_types = revenue_types() %}
+{%- set service_revenue_type_list = (
+    "'" ~ service_revenue_types() | join("', '") ~ "'"
+) %}
 with
 
 invoice_lines as (
@@ -31,6 +36,20 @@ invoice_lines_by_customer_month as (
         ) as revenue_{{ revenue_type }},
         {%- endfor %}
         sum(extended_cost) as product_cost,
+        sum(
+            case
+                when revenue_type in ({{ service_revenue_type_list }})
+                    then extended_cost
+                else 0
+            end
+        ) as product_cost_service,
+        sum(
+            case
+                when revenue_type in ({{ service_revenue_type_list }}) then 0
+                else extended_cost
+            end
+        ) as product_cost_product_resale,
+        0 as labor_hours,
         0 as labor_cost
     from invoice_lines
     group by 1, 2
@@ -46,6 +65,9 @@ time_entries_by_customer_month as (
         0 as revenue_{{ revenue_type }},
         {%- endfor %}
         0 as product_cost,
+        0 as product_cost_service,
+        0 as product_cost_product_resale,
+        sum(hours_actual) as labor_hours,
         sum(hours_actual * loaded_hourly_cost) as labor_cost
     from time_entries
     group by 1, 2
@@ -67,7 +89,12 @@ customer_months as (
             as revenue_{{ revenue_type }},
         {%- endfor %}
         cast(sum(product_cost) as decimal(38, 4)) as product_cost,
-        cast(sum(labor_cost) as decimal(38, 4)) as labor_cost
+        cast(sum(labor_cost) as decimal(38, 4)) as labor_cost,
+        cast(sum(product_cost_service) as decimal(38, 4))
+            as product_cost_service,
+        cast(sum(product_cost_product_resale) as decimal(38, 4))
+            as product_cost_product_resale,
+        cast(sum(labor_hours) as decimal(38, 4)) as labor_hours
     from unioned
     group by 1, 2
 )

@@ -34,7 +34,10 @@ customer_ttm as (
         sum(revenue_{{ revenue_type }}) as revenue_{{ revenue_type }}_ttm,
         {%- endfor %}
         sum(product_cost) as product_cost_ttm,
-        sum(labor_cost) as labor_cost_ttm
+        sum(labor_cost) as labor_cost_ttm,
+        sum(product_cost_service) as product_cost_service_ttm,
+        sum(product_cost_product_resale) as product_cost_product_resale_ttm,
+        sum(labor_hours) as labor_hours_ttm
     from customer_months_in_windows
     group by 1, 2
 ),
@@ -56,8 +59,25 @@ customer_ttm_flagged as (
         product_cost_ttm,
         labor_cost_ttm,
         product_cost_ttm + labor_cost_ttm as cost_ttm,
-        revenue_ttm > 0 as is_active
+        revenue_ttm > 0 as is_active,
+        product_cost_service_ttm,
+        product_cost_product_resale_ttm,
+        labor_hours_ttm
     from customer_ttm
+),
+
+-- Service margin: service revenue less the product cost of service lines
+-- and all labour cost; product resale margin: resale revenue less the
+-- product cost of resale lines. The two add up to the gross margin.
+customer_ttm_with_margins as (
+    select
+        *,
+        revenue_service_ttm
+        - product_cost_service_ttm
+        - labor_cost_ttm as service_margin_ttm,
+        revenue_product_resale_ttm
+        - product_cost_product_resale_ttm as product_resale_margin_ttm
+    from customer_ttm_flagged
 )
 
-select * from customer_ttm_flagged
+select * from customer_ttm_with_margins

@@ -4,6 +4,21 @@
 -- vars (see the docs block classification_method).
 {%- set large_share = fraction_var('classification_large_revenue_share') %}
 {%- set margin_cut_off = margin_cut_off_var('classification_margin_cut_off') %}
+{%- set margin_basis = var('classification_margin_basis') | string | lower %}
+{%- if margin_basis not in ['total', 'service'] %}
+    {{ exceptions.raise_compiler_error(
+        "var 'classification_margin_basis' must be 'total' or 'service', got "
+        ~ margin_basis
+    ) }}
+{%- endif %}
+{#- The margin and revenue is_high_margin compares: gross margin of all
+    revenue, or service margin of service revenue. #}
+{%- set graded_margin = (
+    'gross_margin_ttm' if margin_basis == 'total' else 'service_margin_ttm'
+) %}
+{%- set graded_revenue = (
+    'revenue_ttm' if margin_basis == 'total' else 'revenue_service_ttm'
+) %}
 {%- set a_requires_tcp = boolean_var('classification_a_requires_tcp') %}
 {%- set a_requires_full_package = boolean_var(
     'classification_a_requires_full_package'
@@ -46,6 +61,8 @@ customer_margins as (
         customer_ttm.cost_ttm,
         customer_concentration.revenue_ttm
         - customer_ttm.cost_ttm as gross_margin_ttm,
+        customer_ttm.revenue_service_ttm,
+        customer_ttm.service_margin_ttm,
         customer_concentration.revenue_rank,
         customer_concentration.cumulative_revenue_ttm,
         customer_concentration.cumulative_revenue_share,
@@ -73,7 +90,11 @@ customer_margins_with_portfolio as (
         sum(revenue_ttm) over (partition by as_of_month)
             as portfolio_revenue_ttm,
         sum(gross_margin_ttm) over (partition by as_of_month)
-            as portfolio_gross_margin_ttm
+            as portfolio_gross_margin_ttm,
+        sum({{ graded_margin }}) over (partition by as_of_month)
+            as portfolio_graded_margin_ttm,
+        sum({{ graded_revenue }}) over (partition by as_of_month)
+            as portfolio_graded_revenue_ttm
     from customer_margins
 ),
 
@@ -86,14 +107,18 @@ customers_on_axes as (
         cumulative_revenue_ttm - revenue_ttm
         < {{ decimal_literal(large_share) }} * portfolio_revenue_ttm
             as is_large,
+        -- The graded margin (var classification_margin_basis) against the
+        -- cut-off on the same basis.
         {% if margin_cut_off == 'portfolio' -%}
-        gross_margin_ttm * portfolio_revenue_ttm
-        >= portfolio_gross_margin_ttm * revenue_ttm as is_high_margin,
-        cast(portfolio_gross_margin_ttm as double)
-        / cast(portfolio_revenue_ttm as double) as margin_cut_off_pct,
+        {{ graded_margin }} * portfolio_graded_revenue_ttm
+        >= portfolio_graded_margin_ttm * {{ graded_revenue }}
+            as is_high_margin,
+        cast(portfolio_graded_margin_ttm as double)
+        / cast(nullif(portfolio_graded_revenue_ttm, 0) as double)
+            as margin_cut_off_pct,
         {%- else -%}
-        gross_margin_ttm
-        >= {{ decimal_literal(margin_cut_off) }} * revenue_ttm
+        {{ graded_margin }}
+        >= {{ decimal_literal(margin_cut_off) }} * {{ graded_revenue }}
             as is_high_margin,
         cast({{ decimal_literal(margin_cut_off) }} as double)
             as margin_cut_off_pct,
