@@ -110,6 +110,8 @@ def test_the_job_covers_every_asset_on_monthly_single_run_partitions() -> None:
             "mrr_movements",
             "retention_summary",
             "churn_risk_features",
+            "committed_mrr",
+            "renewal_calendar",
         )
     }
     # The Python assets: landing (schema landing), scoring and the publish log.
