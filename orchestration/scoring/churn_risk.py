@@ -70,10 +70,12 @@ __all__ = [
     "CATEGORICAL_FEATURES",
     "NUMERIC_FEATURES",
     "ChurnEvaluation",
+    "ScoringFit",
     "TimeSplit",
     "auc_or_none",
     "build_model",
     "evaluate",
+    "fit_for_scoring",
     "model_version",
     "mrr_fell_rule",
     "risk_bands",
@@ -327,6 +329,41 @@ SCORE_COLUMNS = [
 ]
 
 
+@dataclass(frozen=True)
+class ScoringFit:
+    """The model the scores of ``latest_month`` come from, and the rows it saw."""
+
+    #: The fitted pipeline (:func:`build_model`).
+    model: Pipeline
+    #: The rows it was fitted on: as_of_months ``<= trained_through`` (outcome known).
+    train: pd.DataFrame
+    #: The rows it scores: the customers with MRR at ``latest_month``.
+    current: pd.DataFrame
+    #: ``latest_month - 3``.
+    trained_through: date
+
+
+def fit_for_scoring(panel: pd.DataFrame, latest_month: date) -> ScoringFit:
+    """Fit the model on every row of ``panel`` whose outcome is known at ``latest_month``
+    (as_of_months ``<= latest_month - 3``); the rows of ``latest_month`` are the ones to score.
+
+    Deterministic (lbfgs, fixed parameters): the same panel gives the same coefficients, so
+    :func:`score_customers` and the drivers of ``churn_drivers`` explain the same model.
+
+    Raises:
+        ValueError: the rows with a known outcome hold only churners or only non-churners.
+    """
+    trained_through = month_add(latest_month, -CHURN_HORIZON_MONTHS)
+    month = _months(panel["as_of_month"])
+    train = panel[month <= trained_through]
+    return ScoringFit(
+        model=fit_model(train),
+        train=train,
+        current=panel[month == latest_month],
+        trained_through=trained_through,
+    )
+
+
 def score_customers(
     panel: pd.DataFrame,
     latest_month: date,
@@ -339,11 +376,8 @@ def score_customers(
     Raises:
         ValueError: the rows with a known outcome hold only churners or only non-churners.
     """
-    trained_through = month_add(latest_month, -CHURN_HORIZON_MONTHS)
-    month = _months(panel["as_of_month"])
-    train = panel[month <= trained_through]
-    current = panel[month == latest_month]
-    model = fit_model(train)
+    fit = fit_for_scoring(panel, latest_month)
+    model, train, current, trained_through = fit.model, fit.train, fit.current, fit.trained_through
     base_rate = float(train[LABEL].mean())
     probability = predict(model, current) if len(current) else np.array([])
     version = model_version(trained_through, holdout_months)

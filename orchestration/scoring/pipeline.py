@@ -15,6 +15,7 @@ table                                  grain
                                        1..36
 ``scoring.customer_lifetime_value``    as_of_month x customer with MRR then
 ``scoring.churn_risk_scores``          as_of_month x customer with MRR then
+``scoring.churn_risk_drivers``         as_of_month x customer scored x driver_rank 1..3
 ``scoring.cross_sell_recommendations``  as_of_month x customer x offering, top 3 per active
                                        customer
 =====================================  ======================================================
@@ -55,10 +56,11 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from orchestration.months import month_add
-from orchestration.scoring import churn_risk, cross_sell, features, lifetime_value
+from orchestration.scoring import churn_drivers, churn_risk, cross_sell, features, lifetime_value
 from orchestration.scoring.descriptions import scoring_descriptions
 from orchestration.warehouse.comments import comment_on
 from orchestration.warehouse.connection import connect_warehouse, relation_columns, table_exists
@@ -69,6 +71,7 @@ __all__ = [
     "WRITERS",
     "Snapshot",
     "run_all",
+    "write_churn_risk_drivers",
     "write_churn_risk_scores",
     "write_cross_sell_recommendations",
     "write_customer_lifetime_value",
@@ -119,6 +122,20 @@ TABLE_TYPES: dict[str, dict[str, str]] = {
         "holdout_auc": "double",
         "baseline_auc": "double",
         "trained_through_month": "date",
+    },
+    "churn_risk_drivers": {
+        "as_of_month": "date",
+        "customer_id": "varchar",
+        "customer_name": "varchar",
+        "driver_rank": "integer",
+        "feature": "varchar",
+        "feature_label": "varchar",
+        "feature_value": "double",
+        "contribution": "double",
+        "direction": "varchar",
+        "other_features_contribution": "double",
+        "baseline_log_odds": "double",
+        "model_version": "varchar",
     },
     "cross_sell_recommendations": {
         "as_of_month": "date",
@@ -492,6 +509,97 @@ def write_churn_risk_scores(
     return meta
 
 
+#: Largest difference allowed between a customer's log-odds rebuilt from its drivers and the
+#: logit of its stored churn probability before the drivers' metadata says they disagree.
+LOG_ODDS_TOLERANCE = 1e-6
+
+
+def _stored_scores(con: duckdb.DuckDBPyConnection, month: date) -> pd.DataFrame:
+    """customer_id, churn_probability_3m and model_version of scoring.churn_risk_scores at
+    ``month`` (no rows when the table is missing)."""
+    if not table_exists(con, SCHEMA, "churn_risk_scores"):
+        return pd.DataFrame(columns=["customer_id", "churn_probability_3m", "model_version"])
+    return con.execute(
+        "select customer_id, churn_probability_3m, model_version "
+        f"from {SCHEMA}.churn_risk_scores where as_of_month = ? order by customer_id",
+        [month],
+    ).df()
+
+
+def write_churn_risk_drivers(
+    con: duckdb.DuckDBPyConnection,
+    as_of_month: date | None = None,
+    *,
+    keep_history: bool = True,
+) -> dict[str, Any]:
+    """The three largest contributions to the log-odds of churn of every customer in the
+    month's scoring.churn_risk_scores: the month's scoring.churn_risk_drivers.
+
+    Refits the churn model exactly as :func:`write_churn_risk_scores` does (deterministic: the
+    same marts give the same coefficients) and explains it (``churn_drivers``). Run it after
+    that writer: customers without a stored score get no drivers, and a month without scores
+    is written empty with a note. The metadata's ``max_log_odds_gap`` is the largest difference
+    between a customer's baseline + contributions and the logit of its stored probability
+    (about 1e-12 when both come from the same fit); above ``LOG_ODDS_TOLERANCE`` the note says
+    the scores came from another fit.
+    """
+    month = _month(con, as_of_month)
+    skipped = _without_data(con, "churn_risk_drivers", month, keep_history)
+    if skipped is not None:
+        return skipped
+    stored = _stored_scores(con, month)
+    meta: dict[str, Any] = {"as_of_month": month.isoformat(), "note": ""}
+    table = pd.DataFrame(columns=churn_drivers.DRIVER_COLUMNS)
+    if stored.empty:
+        meta["note"] = f"scoring.churn_risk_scores has no scores at {month:%Y-%m} to explain"
+    else:
+        panel = features.churn_panel(con, month)
+        try:
+            fit = churn_risk.fit_for_scoring(panel, month)
+        except ValueError as error:
+            meta["note"] = str(error)
+        else:
+            # The scores' version (it also hashes the holdout length, which the refit does
+            # not depend on); the log-odds check below says whether the fits agree.
+            version = str(stored["model_version"].iloc[0])
+            table, facts = churn_drivers.drivers(fit, month, version)
+            table = table[table["customer_id"].isin(stored["customer_id"])]
+            facts["customers"] = int(table["customer_id"].nunique())
+            meta.update({"model_version": version, **facts})
+            meta.update(_log_odds_check(table, stored))
+    written = write_snapshot(
+        con, "churn_risk_drivers", with_customer_names(con, table), month, keep_history=keep_history
+    )
+    meta.update(written.as_metadata())
+    return meta
+
+
+def _log_odds_check(table: pd.DataFrame, stored: pd.DataFrame) -> dict[str, Any]:
+    """Compare each customer's baseline + contributions with the logit of its stored
+    probability; the customers scored without drivers."""
+    by_customer = table.groupby("customer_id").agg(
+        shown=("contribution", "sum"),
+        other=("other_features_contribution", "first"),
+        baseline=("baseline_log_odds", "first"),
+    )
+    scores = stored.set_index("customer_id")
+    joined = by_customer.join(scores, how="inner")
+    probability = joined["churn_probability_3m"].astype(float)
+    logit = np.log(probability) - np.log1p(-probability)
+    gap = (joined["shown"] + joined["other"] + joined["baseline"] - logit).abs()
+    worst = float(gap.max()) if len(gap) else 0.0
+    out: dict[str, Any] = {
+        "max_log_odds_gap": worst,
+        "scored_customers_without_drivers": int((~scores.index.isin(by_customer.index)).sum()),
+    }
+    if worst > LOG_ODDS_TOLERANCE:
+        out["note"] = (
+            f"the stored scores do not match the refitted model (log-odds differ by up to "
+            f"{worst:.3g}): the marts changed since the month was scored; rescore it"
+        )
+    return out
+
+
 def write_cross_sell_recommendations(
     con: duckdb.DuckDBPyConnection,
     as_of_month: date | None = None,
@@ -567,11 +675,13 @@ def write_cross_sell_recommendations(
     return meta
 
 
-#: The four writers, in the order the command line runs them.
+#: The five writers, in the order the command line runs them (the drivers explain the scores
+#: written just before).
 WRITERS: dict[str, Callable[..., dict[str, Any]]] = {
     "retention_curves": write_retention_curves,
     "customer_lifetime_value": write_customer_lifetime_value,
     "churn_risk_scores": write_churn_risk_scores,
+    "churn_risk_drivers": write_churn_risk_drivers,
     "cross_sell_recommendations": write_cross_sell_recommendations,
 }
 
@@ -603,6 +713,16 @@ def _summary(table: str, meta: Mapping[str, Any]) -> str:
             f"{meta['n_test_churned']} churn rows of {meta['n_test_rows']}"
             + (f"; {meta['note']}" if meta.get("note") else "")
         )
+    if table == "churn_risk_drivers":
+        first = meta.get("first_driver_counts") or {}
+        top = max(first, key=first.get) if first else "n/a"
+        return (
+            f"{meta.get('customers', 0)} customers x {churn_drivers.DRIVERS_PER_CUSTOMER} drivers; "
+            f"most frequent first driver {top} ({first.get(top, 0)}); baseline log-odds "
+            f"{fmt(meta.get('baseline_log_odds'))}, log-odds gap to the stored scores "
+            f"{meta.get('max_log_odds_gap', 0):.1e}"
+            + (f"; {meta['note']}" if meta.get("note") else "")
+        )
     return (
         f"hit rate {fmt(meta.get('hit_rate'))} vs popularity "
         f"{fmt(meta.get('popularity_hit_rate'))} "
@@ -616,7 +736,7 @@ def run_all(
     *,
     keep_history: bool = True,
 ) -> dict[str, Any]:
-    """Run the four writers, printing a line per step; returns their metadata by table."""
+    """Run the five writers, printing a line per step; returns their metadata by table."""
     month = _month(con, as_of_month)
     results = {}
     for table, writer in WRITERS.items():

@@ -10,7 +10,9 @@ the naive baseline. 1,000 customers give about 60-80 churned customers in the ho
 
 Every figure asserted is recomputed here from the marts with SQL, not read back from the
 scoring code: row counts and grain, each customer's tenure and margin, DERL bounds, the owned
-offerings a recommendation must avoid, ARPO. The model-quality assertions compare the holdout
+offerings a recommendation must avoid, ARPO; each churn driver's feature value and its
+coefficient x standardised value, and that a customer's drivers add up to the logit of its
+stored churn probability. The model-quality assertions compare the holdout
 AUC with the naive baseline's and the cross-sell hit rate with popularity's, as measured by the
 pipeline on held-out months.
 
@@ -21,6 +23,7 @@ full refresh (only the month written).
 
 from __future__ import annotations
 
+import math
 import shutil
 from datetime import date
 from pathlib import Path
@@ -371,6 +374,97 @@ def test_churn_model_beats_the_naive_baseline_on_the_holdout(con, meta):
     assert stored == [(pytest.approx(auc), pytest.approx(baseline))]
 
 
+# --- churn-risk drivers -----------------------------------------------------------------------
+
+
+def logit(probability: float) -> float:
+    return math.log(probability) - math.log1p(-probability)
+
+
+def test_every_scored_customer_has_three_drivers_adding_up_to_its_stored_probability(con):
+    """Three rows ranked 1..3 per customer of scoring.churn_risk_scores, and for each: the
+    three contributions + other_features_contribution + baseline_log_odds = logit of the
+    churn_probability_3m stored by the scores' writer (its own fit of the model)."""
+    rows = con.execute(
+        """
+        select
+            s.customer_id,
+            s.churn_probability_3m,
+            list(d.driver_rank order by d.driver_rank),
+            list(d.contribution order by d.driver_rank),
+            list(distinct d.other_features_contribution),
+            list(distinct d.baseline_log_odds),
+            list(d.direction order by d.driver_rank)
+        from scoring.churn_risk_scores as s
+        left join scoring.churn_risk_drivers as d
+            on d.as_of_month = s.as_of_month and d.customer_id = s.customer_id
+        group by all
+        """
+    ).fetchall()
+    assert len(rows) == customers_with_mrr(con, LATEST)
+    (baselines,) = con.execute(
+        "select list(distinct baseline_log_odds) from scoring.churn_risk_drivers"
+    ).fetchone()
+    assert len(baselines) == 1
+    for customer, probability, ranks, contributions, other, baseline, directions in rows:
+        assert ranks == [1, 2, 3], customer
+        assert len(other) == 1 and baseline == baselines, customer
+        total = sum(contributions) + other[0] + baseline[0]
+        assert total == pytest.approx(logit(probability), abs=1e-9), customer
+        assert contributions == sorted(contributions, reverse=True), customer
+        assert directions == [
+            "raises risk" if value > 0 else "lowers risk" for value in contributions
+        ], customer
+    # The riskiest customers sit above the average training customer, so something raises
+    # their risk: their first driver does, and their three drivers add to a positive push.
+    riskiest = sorted(rows, key=lambda row: row[1], reverse=True)[:10]
+    for customer, probability, _, contributions, _, baseline, directions in riskiest:
+        assert logit(probability) > baseline[0], customer
+        assert directions[0] == "raises risk" and sum(contributions) > 0, customer
+
+
+def test_numeric_contributions_are_a_coefficient_times_the_standardised_value(con):
+    """For each numeric feature, contribution / z is the same number (the coefficient) on every
+    driver row, z standardised with the mean and population standard deviation of the training
+    rows (marts.churn_risk_features up to trained_through_month), computed here in SQL; and
+    feature_value is the customer's value in the mart."""
+    (trained_through,) = con.execute(
+        "select distinct trained_through_month from scoring.churn_risk_scores"
+    ).fetchone()
+    features_shown = [
+        feature
+        for (feature,) in con.execute(
+            "select distinct feature from scoring.churn_risk_drivers "
+            "where feature <> 'classification' order by 1"
+        ).fetchall()
+    ]
+    assert len(features_shown) >= 5  # many features appear as drivers
+    for feature in features_shown:
+        mean, sd = con.execute(
+            f"select avg({feature}), stddev_pop({feature}) from marts.churn_risk_features "
+            "where as_of_month <= ?",
+            [trained_through],
+        ).fetchone()
+        rows = con.execute(
+            f"""
+            select d.feature_value, d.contribution, f.{feature}
+            from scoring.churn_risk_drivers as d
+            inner join marts.churn_risk_features as f
+                on f.as_of_month = d.as_of_month and f.customer_id = d.customer_id
+            where d.feature = ?
+            """,
+            [feature],
+        ).fetchall()
+        ratios = []
+        for value, contribution, mart_value in rows:
+            assert value == pytest.approx(float(mart_value), abs=1e-12), feature
+            z = (float(mart_value) - mean) / sd
+            if abs(z) > 1e-3:
+                ratios.append(contribution / z)
+        assert ratios, feature
+        assert max(ratios) - min(ratios) <= 1e-6 * max(1.0, abs(ratios[0])), feature
+
+
 # --- cross-sell --------------------------------------------------------------------------------
 
 
@@ -494,6 +588,7 @@ def test_a_second_month_is_kept_next_to_the_first(con, history):
     expected = {
         "customer_lifetime_value": customers_with_mrr,
         "churn_risk_scores": customers_with_mrr,
+        "churn_risk_drivers": lambda con, month: 3 * customers_with_mrr(con, month),
     }
     with duckdb.connect(str(copy), read_only=True) as scored_twice:
         for table in pipeline.WRITERS:

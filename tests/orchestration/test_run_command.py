@@ -68,7 +68,12 @@ def test_make_build_of_a_history_that_ended_years_ago(served_old: ServedOld) -> 
         ).fetchall()
         assert figures == [(ttm_revenue, active)]
         # Scoring ran for the last month of the data, not for a month of the clock.
-        for table in ("churn_risk_scores", "customer_lifetime_value", "retention_curves"):
+        for table in (
+            "churn_risk_scores",
+            "churn_risk_drivers",
+            "customer_lifetime_value",
+            "retention_curves",
+        ):
             scored = con.execute(f"select distinct as_of_month from scoring.{table}").fetchall()
             assert scored in ([(last,)], []), table
         absent = con.execute(

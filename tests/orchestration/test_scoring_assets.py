@@ -1,6 +1,6 @@
 """The scoring assets: their lineage from the marts, and a materialisation into a candidate.
 
-The whole job (landing, dbt, scoring, publish) runs in test_wap_runs.py; here only the four
+The whole job (landing, dbt, scoring, publish) runs in test_wap_runs.py; here only the five
 scoring assets run, in process, on a copy of a warehouse built once by the loader and dbt. The
 served copy already holds a snapshot of an earlier month, which the run keeps.
 """
@@ -37,6 +37,14 @@ LINEAGE = {
         "marts/customers",
         "marts/portfolio_concentration",
     },
+    # The drivers explain the scores: they come after them.
+    "scoring/churn_risk_drivers": {
+        "marts/churn_risk_features",
+        "marts/customer_classification",
+        "marts/customers",
+        "marts/portfolio_concentration",
+        "scoring/churn_risk_scores",
+    },
     "scoring/cross_sell_recommendations": {
         "marts/customer_offering_matrix",
         "marts/offering_penetration",
@@ -47,7 +55,14 @@ LINEAGE = {
 }
 #: A month scored into the served file before the run, which the run must keep.
 EARLIER_MONTH = date(2026, 7, 1)
-MARTS = sorted({parent.split("/")[1] for parents in LINEAGE.values() for parent in parents})
+MARTS = sorted(
+    {
+        parent.split("/")[1]
+        for parents in LINEAGE.values()
+        for parent in parents
+        if parent.startswith("marts/")
+    }
+)
 
 
 def test_scoring_assets_depend_on_the_marts_they_read_and_precede_publishing() -> None:
@@ -106,6 +121,7 @@ def test_materialising_scores_the_partition_month_into_the_candidate_only(
             scoring.retention_curves,
             scoring.customer_lifetime_value,
             scoring.churn_risk_scores,
+            scoring.churn_risk_drivers,
             scoring.cross_sell_recommendations,
         ],
         resources={"warehouse": WarehouseResource(served_path=str(served))},
@@ -141,4 +157,26 @@ def test_materialising_scores_the_partition_month_into_the_candidate_only(
             assert set(counts) == {EARLIER_MONTH, date(2026, 8, 1)}, key
             assert counts[date(2026, 8, 1)] == meta["dagster/row_count"].value > 0, key
             assert counts[EARLIER_MONTH] == earlier[key.split("/")[1]]["row_count"], key
+        # Exactly three drivers, ranked 1..3, for every customer scored in each month.
+        drivers = con.execute(
+            """
+            select s.as_of_month, s.customer_id, list(d.driver_rank order by d.driver_rank)
+            from scoring.churn_risk_scores as s
+            left join scoring.churn_risk_drivers as d
+                on d.as_of_month = s.as_of_month and d.customer_id = s.customer_id
+            group by all
+            """
+        ).fetchall()
+        assert {month for month, _, _ in drivers} == {EARLIER_MONTH, date(2026, 8, 1)}
+        assert all(ranks == [1, 2, 3] for _, _, ranks in drivers), drivers
+        (orphans,) = con.execute(
+            "select count(*) from scoring.churn_risk_drivers as d anti join "
+            "scoring.churn_risk_scores as s using (as_of_month, customer_id)"
+        ).fetchone()
+        assert orphans == 0
+    drivers_meta = metadata["scoring/churn_risk_drivers"]
+    assert drivers_meta["max_log_odds_gap"].value < 1e-9
+    assert drivers_meta["dagster/row_count"].value == 3 * (
+        metadata["scoring/churn_risk_scores"]["dagster/row_count"].value
+    )
     assert hashlib.sha256(served.read_bytes()).hexdigest() == digest

@@ -154,7 +154,7 @@ def test_every_mart_audit_and_scoring_table_and_column_carries_its_description(
     assert bare_columns == []
     assert columns > 200
     assert owns == "revenue_ttm > 0."  # its description in customer_offering_matrix.yml
-    assert scoring_tables == 4
+    assert scoring_tables == 5
 
 
 def test_the_parquet_exports_hold_every_mart_and_score_of_the_served_file(served: Path) -> None:

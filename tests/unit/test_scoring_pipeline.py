@@ -1,7 +1,7 @@
 """Tests for the writers of the scoring tables (orchestration.scoring.pipeline).
 
 ``write_snapshot`` on frames written by hand: one snapshot per as_of_month, a month replaced as
-a whole and in one transaction, a full refresh, an older version's table. Then the four writers
+a whole and in one transaction, a full refresh, an older version's table. Then the five writers
 on the hand-written marts of tests/unit/scoring_marts.py: two months kept side by side, and
 months without marts rows written empty with a note instead of failing. Expected row counts come
 from the hand-written data (who has MRR, who owns what), not from the scoring code.
@@ -9,6 +9,7 @@ from the hand-written data (who has MRR, who owns what), not from the scoring co
 
 from __future__ import annotations
 
+import math
 from datetime import date
 from decimal import Decimal
 
@@ -331,6 +332,7 @@ def expected_counts(month: date) -> dict[str, int]:
         "retention_curves": 36 * len(churned_segments(month)),
         "customer_lifetime_value": len(with_mrr(month)),
         "churn_risk_scores": len(with_mrr(month)),
+        "churn_risk_drivers": 3 * len(with_mrr(month)),  # three drivers per scored customer
         "cross_sell_recommendations": len(unowned_current(active_at(month))),
     }
 
@@ -376,11 +378,83 @@ def test_writers_keep_one_snapshot_per_month(marts):
         ).fetchall()
     )
     assert pairs == unowned_current(active_at(DECEMBER))
-    for table in ("customer_lifetime_value", "churn_risk_scores", "cross_sell_recommendations"):
+    for table in (
+        "customer_lifetime_value",
+        "churn_risk_scores",
+        "churn_risk_drivers",
+        "cross_sell_recommendations",
+    ):
         named = marts.execute(
             f"select distinct customer_id, customer_name from scoring.{table}"
         ).fetchall()
         assert named and all(name == f"{c.title()} Ltd" for c, name in named), table
+
+
+def test_the_drivers_add_up_to_the_stored_scores_and_read_the_features(marts):
+    """Each scored customer's three contributions + other_features_contribution +
+    baseline_log_odds = ln(p / (1 - p)) of its stored probability (a separate fit), and every
+    numeric feature_value is the customer's value in marts.churn_risk_features."""
+    meta = run_writers(marts, DECEMBER)["churn_risk_drivers"]
+    assert meta["max_log_odds_gap"] < 1e-9 and meta["scored_customers_without_drivers"] == 0
+    rows = marts.execute(
+        """
+        select
+            d.customer_id,
+            list(d.driver_rank order by d.driver_rank),
+            sum(d.contribution) + any_value(d.other_features_contribution)
+                + any_value(d.baseline_log_odds),
+            any_value(s.churn_probability_3m),
+            list(d.contribution order by d.driver_rank),
+            bool_and(d.model_version = s.model_version),
+            bool_and((d.contribution > 0) = (d.direction = 'raises risk'))
+        from scoring.churn_risk_drivers as d
+        inner join scoring.churn_risk_scores as s
+            on s.as_of_month = d.as_of_month and s.customer_id = d.customer_id
+        group by d.customer_id
+        """
+    ).fetchall()
+    assert {row[0] for row in rows} == with_mrr(DECEMBER)
+    for customer, ranks, log_odds, probability, contributions, same_version, direction in rows:
+        assert ranks == [1, 2, 3], customer
+        assert log_odds == pytest.approx(math.log(probability / (1 - probability)), abs=1e-9)
+        assert contributions == sorted(contributions, reverse=True), customer
+        assert same_version and direction, customer
+    drivers = marts.execute(
+        "select customer_id, feature, feature_value from scoring.churn_risk_drivers "
+        "where feature <> 'classification'"
+    ).fetchall()
+    for customer, feature, value in drivers:
+        (expected,) = marts.execute(
+            f"select {feature} from marts.churn_risk_features "
+            "where as_of_month = ? and customer_id = ?",
+            [DECEMBER, customer],
+        ).fetchone()
+        assert value == pytest.approx(float(expected)), (customer, feature)
+
+
+def test_drivers_of_scores_from_another_fit_say_so(marts):
+    """A stored probability that the refitted model does not give (the marts changed since the
+    month was scored): the drivers are written, and the note says the fits disagree."""
+    run_writers(marts, DECEMBER)
+    marts.execute(
+        "update scoring.churn_risk_scores set churn_probability_3m = 0.5 "
+        "where customer_id = 'steady'"
+    )
+    meta = pipeline.write_churn_risk_drivers(marts, DECEMBER)
+    assert meta["row_count"] == 3 * len(with_mrr(DECEMBER))
+    assert meta["max_log_odds_gap"] > 1e-3
+    assert meta["note"].startswith("the stored scores do not match the refitted model")
+
+
+def test_drivers_of_a_month_without_scores_are_empty_with_a_note(marts):
+    meta = pipeline.write_churn_risk_drivers(marts, DECEMBER)
+    assert meta["row_count"] == 0
+    assert meta["note"] == "scoring.churn_risk_scores has no scores at 2025-12 to explain"
+    pipeline.write_churn_risk_scores(marts, DECEMBER)
+    marts.execute("delete from scoring.churn_risk_scores where customer_id = 'back'")
+    meta = pipeline.write_churn_risk_drivers(marts, DECEMBER)
+    assert meta["customers"] == len(with_mrr(DECEMBER)) - 1
+    assert meta["row_count"] == 3 * meta["customers"]
 
 
 def test_rewriting_a_month_leaves_the_other_months_rows_as_they_were(marts):
@@ -479,6 +553,10 @@ def test_customers_without_mrr_leave_the_mrr_models_empty(marts):
     assert meta["customer_lifetime_value"]["note"] == pipeline.NO_FIT_NOTE
     assert meta["churn_risk_scores"]["row_count"] == 0
     assert "cannot fit the churn model" in meta["churn_risk_scores"]["note"]
+    assert meta["churn_risk_drivers"]["row_count"] == 0
+    assert meta["churn_risk_drivers"]["note"] == (
+        "scoring.churn_risk_scores has no scores at 2025-12 to explain"
+    )
     assert meta["cross_sell_recommendations"]["row_count"] == 5
 
 

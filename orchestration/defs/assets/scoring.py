@@ -1,7 +1,8 @@
 """Scoring assets: the Python models of orchestration/scoring, written next to the marts.
 
-Four assets, one table each in the ``scoring`` schema of the run's candidate warehouse (group
-``scoring``), downstream of the dbt marts they read. Each calls a pure function of
+Five assets, one table each in the ``scoring`` schema of the run's candidate warehouse (group
+``scoring``), downstream of the dbt marts they read; ``churn_risk_drivers`` also comes after
+``churn_risk_scores``, whose scores it explains. Each calls a pure function of
 ``orchestration.scoring.pipeline`` with the candidate's connection and the month to score: the
 latest month the run built, i.e. the **last month of the run's partition range**, or the latest
 ``as_of_month`` of ``marts.portfolio_concentration`` when that is earlier (the data ends before
@@ -103,12 +104,14 @@ def scoring_asset(
     reads: tuple[str, ...],
     description: str,
     writer: Callable[..., dict[str, Any]],
+    after: tuple[str, ...] = (),
 ) -> AssetsDefinition:
-    """The asset writing ``scoring.<table>`` with ``writer``, downstream of the marts it reads."""
+    """The asset writing ``scoring.<table>`` with ``writer``, downstream of the marts it reads
+    and of the scoring tables named in ``after``."""
 
     @asset(
         key=scoring_key(table),
-        deps=mart_keys(*reads),
+        deps=[*mart_keys(*reads), *(scoring_key(other) for other in after)],
         group_name=SCORING_GROUP,
         kinds={"python", "duckdb"},
         description=f"scoring.{table}: {description}",
@@ -144,6 +147,16 @@ churn_risk_scores = scoring_asset(
     description="probability of an MRR churn within 3 months per active MRR customer, with "
     "the time-based holdout AUC and the naive baseline's.",
     writer=pipeline.write_churn_risk_scores,
+)
+
+churn_risk_drivers = scoring_asset(
+    "churn_risk_drivers",
+    reads=("churn_risk_features", "customer_classification", "customers"),
+    after=("churn_risk_scores",),
+    description="the three features that raise each scored customer's churn risk most: "
+    "additive contributions to the log-odds (coefficient x standardised value, the SHAP value "
+    "of the linear model), with plain-words labels.",
+    writer=pipeline.write_churn_risk_drivers,
 )
 
 cross_sell_recommendations = scoring_asset(
