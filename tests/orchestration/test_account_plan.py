@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 from collections import defaultdict
 from datetime import date
-from decimal import ROUND_HALF_EVEN, Decimal
 
 import duckdb
 import pytest
@@ -29,10 +28,6 @@ def rows(con: duckdb.DuckDBPyConnection, sql: str, *params: object) -> list[dict
     cursor = con.execute(sql, list(params))
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
-
-def cents(value: float) -> Decimal:
-    return Decimal(repr(round(value, 2))).quantize(Decimal("0.01"), ROUND_HALF_EVEN)
 
 
 def expected_plan(con: duckdb.DuckDBPyConnection, served: ServedDemo, month: date) -> dict:
@@ -88,7 +83,7 @@ def expected_plan(con: duckdb.DuckDBPyConnection, served: ServedDemo, month: dat
         elif klass == "C":
             offer = top_offers.get(customer)
             tier, action = 3, "cross_sell"
-            value = float(cents(offer["expected_revenue"])) if offer else 0.0
+            value = float(offer["expected_revenue"]) if offer else 0.0
         elif klass == "D":
             tier, value = 4, gap
             action = "upgrade_to_full_package" if c["in_tcp"] else "reprice_or_let_go"
