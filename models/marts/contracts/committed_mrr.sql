@@ -2,9 +2,12 @@
 -- still under contract at the end of each of the next twelve months, and
 -- how much ends by then through a scheduled end or a cancellation. Every
 -- end and cancellation date of the export counts as known at as_of_month
--- (see the docs block committed_mrr_method); new business after
+-- (see the docs block contract_dates_known_at_month); new business after
 -- as_of_month never counts.
-{%- set months_ahead = range(1, 13) | list %}
+-- Each line is placed once in the forecast month by whose last day it has
+-- ended (not copied into twelve months), and the twelve months are running
+-- totals of those places: the model reads each line-month once.
+{%- set horizon_months = 12 %}
 with
 
 months as (
@@ -17,7 +20,7 @@ agreement_line_ends as (
 ),
 
 forecast_offsets as (
-    {%- for offset in months_ahead %}
+    {%- for offset in range(1, horizon_months + 1) %}
     select {{ offset }} as months_ahead
     {%- if not loop.last %}
     union all
@@ -26,24 +29,15 @@ forecast_offsets as (
 ),
 
 -- Each line in force on as_of_month's last day (the month-end rule of
--- MRR: from ≤ day < until), once per forecast month. A line that starts
--- later is new business and never counts.
-lines_projected_to_forecast_months as (
+-- MRR: from ≤ day < until). A line that starts later is new business.
+lines_in_force_at_month_end as (
     select
         months.month_start as as_of_month,
-        forecast_offsets.months_ahead,
-        cast(
-            {{ dbt.dateadd(
-                'month',
-                'forecast_offsets.months_ahead',
-                'months.month_start'
-            ) }} as date
-        ) as forecast_month,
         agreement_line_ends.customer_id,
         agreement_line_ends.agreement_id,
         agreement_line_ends.line_mrr,
-        agreement_line_ends.in_force_until_date,
-        agreement_line_ends.end_reason
+        agreement_line_ends.end_reason,
+        agreement_line_ends.in_force_until_date
     from agreement_line_ends
     inner join months
         on
@@ -52,67 +46,167 @@ lines_projected_to_forecast_months as (
                 agreement_line_ends.in_force_until_date > months.month_end,
                 true
             )
-    cross join forecast_offsets
 ),
 
--- Still in force on the forecast month's last day (end dates exclusive).
-lines_checked_at_forecast_month_end as (
-    select
-        *,
-        in_force_until_date is null
-        or in_force_until_date
-        > cast({{ dbt.last_day('forecast_month', 'month') }} as date)
-            as is_committed
-    from lines_projected_to_forecast_months
-),
-
-forecast_months_summed as (
+-- The first forecast month on whose last day the line is no longer in force
+-- (its exclusive end falls in that month): months ahead 1 … 12, or
+-- {{ horizon_months + 1 }} when it runs past the horizon or is open-ended.
+lines_placed_at_their_end as (
     select
         as_of_month,
-        forecast_month,
-        months_ahead,
-        sum(line_mrr) as current_mrr,
-        sum(case when is_committed then line_mrr else 0 end)
-            as committed_mrr,
-        count(distinct case when is_committed then customer_id end)
-            as committed_customers,
-        count(distinct case when is_committed then agreement_id end)
-            as committed_agreements,
+        customer_id,
+        agreement_id,
+        line_mrr,
+        end_reason,
+        coalesce(
+            least(
+                {{ dbt.datediff(
+                    'as_of_month',
+                    dbt.date_trunc('month', 'in_force_until_date'),
+                    'month'
+                ) }},
+                {{ horizon_months + 1 }}
+            ),
+            {{ horizon_months + 1 }}
+        ) as ended_by_month_ahead
+    from lines_in_force_at_month_end
+),
+
+current_mrr_summed as (
+    select
+        as_of_month,
+        sum(line_mrr) as current_mrr
+    from lines_placed_at_their_end
+    group by 1
+),
+
+-- A customer (an agreement) is committed in a forecast month while any of
+-- its lines is: until the latest of its lines' ends.
+customer_ends as (
+    select
+        as_of_month,
+        customer_id,
+        max(ended_by_month_ahead) as ended_by_month_ahead
+    from lines_placed_at_their_end
+    group by 1, 2
+),
+
+agreement_ends as (
+    select
+        as_of_month,
+        agreement_id,
+        max(ended_by_month_ahead) as ended_by_month_ahead
+    from lines_placed_at_their_end
+    group by 1, 2
+),
+
+ends_by_month_ahead as (
+    select
+        as_of_month,
+        ended_by_month_ahead,
+        sum(case when end_reason = 'scheduled_end' then line_mrr else 0 end)
+            as scheduled_end_mrr,
+        sum(case when end_reason = 'cancellation' then line_mrr else 0 end)
+            as cancellation_mrr,
+        0 as customers,
+        0 as agreements
+    from lines_placed_at_their_end
+    group by 1, 2
+
+    union all
+
+    select
+        as_of_month,
+        ended_by_month_ahead,
+        0 as scheduled_end_mrr,
+        0 as cancellation_mrr,
+        count(*) as customers,
+        0 as agreements
+    from customer_ends
+    group by 1, 2
+
+    union all
+
+    select
+        as_of_month,
+        ended_by_month_ahead,
+        0 as scheduled_end_mrr,
+        0 as cancellation_mrr,
+        0 as customers,
+        count(*) as agreements
+    from agreement_ends
+    group by 1, 2
+),
+
+-- Running totals: what has ended by each forecast month, and who is left.
+forecast_months_summed as (
+    select
+        forecast_offsets.months_ahead,
+        ends.as_of_month,
         sum(
             case
-                when not is_committed and end_reason = 'scheduled_end'
-                    then line_mrr
+                when ends.ended_by_month_ahead <= forecast_offsets.months_ahead
+                    then ends.scheduled_end_mrr
                 else 0
             end
         ) as ended_by_scheduled_end_mrr,
         sum(
             case
-                when not is_committed and end_reason = 'cancellation'
-                    then line_mrr
+                when ends.ended_by_month_ahead <= forecast_offsets.months_ahead
+                    then ends.cancellation_mrr
                 else 0
             end
-        ) as ended_by_cancellation_mrr
-    from lines_checked_at_forecast_month_end
-    group by 1, 2, 3
+        ) as ended_by_cancellation_mrr,
+        sum(
+            case
+                when ends.ended_by_month_ahead > forecast_offsets.months_ahead
+                    then ends.customers
+                else 0
+            end
+        ) as committed_customers,
+        sum(
+            case
+                when ends.ended_by_month_ahead > forecast_offsets.months_ahead
+                    then ends.agreements
+                else 0
+            end
+        ) as committed_agreements
+    from ends_by_month_ahead as ends
+    cross join forecast_offsets
+    group by 1, 2
 ),
 
 committed_mrr as (
     select
-        as_of_month,
-        forecast_month,
-        cast(months_ahead as integer) as months_ahead,
-        cast(current_mrr as decimal(38, 6)) as current_mrr,
-        cast(committed_mrr as decimal(38, 6)) as committed_mrr,
-        committed_customers,
-        committed_agreements,
-        cast(committed_mrr as double)
-        / nullif(cast(current_mrr as double), 0)
+        forecast.as_of_month,
+        cast(
+            {{ dbt.dateadd(
+                'month', 'forecast.months_ahead', 'forecast.as_of_month'
+            ) }} as date
+        ) as forecast_month,
+        cast(forecast.months_ahead as integer) as months_ahead,
+        cast(current_mrr_summed.current_mrr as decimal(38, 6)) as current_mrr,
+        cast(
+            current_mrr_summed.current_mrr
+            - forecast.ended_by_scheduled_end_mrr
+            - forecast.ended_by_cancellation_mrr as decimal(38, 6)
+        ) as committed_mrr,
+        cast(forecast.committed_customers as bigint) as committed_customers,
+        cast(forecast.committed_agreements as bigint) as committed_agreements,
+        cast(
+            current_mrr_summed.current_mrr
+            - forecast.ended_by_scheduled_end_mrr
+            - forecast.ended_by_cancellation_mrr as double
+        )
+        / nullif(cast(current_mrr_summed.current_mrr as double), 0)
             as committed_share_of_current_mrr,
-        cast(ended_by_scheduled_end_mrr as decimal(38, 6))
+        cast(forecast.ended_by_scheduled_end_mrr as decimal(38, 6))
             as ended_by_scheduled_end_mrr,
-        cast(ended_by_cancellation_mrr as decimal(38, 6))
+        cast(forecast.ended_by_cancellation_mrr as decimal(38, 6))
             as ended_by_cancellation_mrr
-    from forecast_months_summed
+    from forecast_months_summed as forecast
+    inner join current_mrr_summed
+        on forecast.as_of_month = current_mrr_summed.as_of_month
 )
 
 select * from committed_mrr
