@@ -1,6 +1,7 @@
 -- One row per agreement line per reported month in which the line (and so
--- its agreement) is in force on the month's last day: the month-end snapshot
--- MRR is measured on.
+-- its agreement) is in force on the month's last day and its MRR is still
+-- recognised (var churn_recognition): the month-end snapshot MRR is
+-- measured on.
 with
 
 agreement_lines as (
@@ -25,8 +26,8 @@ agreement_lines_expanded_to_months as (
         on
             agreement_lines.in_force_from_date <= months.month_end
             and (
-                agreement_lines.in_force_until_date is null
-                or agreement_lines.in_force_until_date > months.month_end
+                agreement_lines.recognised_until_date is null
+                or agreement_lines.recognised_until_date > months.month_end
             )
 )
 

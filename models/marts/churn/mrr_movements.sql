@@ -62,10 +62,15 @@ customer_months_classified as (
         cast(compared.mrr - compared.previous_mrr as decimal(38, 6))
             as mrr_change,
         case
+            {%- if boolean_var('reactivation_counts_as_new') %}
+            -- var reactivation_counts_as_new: every return is `new`.
+            when compared.previous_mrr = 0 then 'new'
+            {%- else %}
             when
                 compared.previous_mrr = 0
                 and compared.month_start = first_mrr_months.first_mrr_month
                 then 'new'
+            {%- endif %}
             when compared.previous_mrr = 0 then 'reactivation'
             when compared.mrr = 0 then 'churn'
             when compared.mrr > compared.previous_mrr then 'expansion'

@@ -137,6 +137,19 @@ retention_rates as (
         ) / nullif(cast(starting_mrr as double), 0) as nrr,
         cast(churned_customers as double)
         / nullif(starting_customers, 0) as logo_churn_rate,
+        -- MRR gained per MRR lost (reactivation_mrr is 0 when var
+        -- reactivation_counts_as_new puts returns into new_mrr).
+        cast(new_mrr + expansion_mrr + reactivation_mrr as double)
+        / nullif(cast(contraction_mrr + churned_mrr as double), 0)
+            as quick_ratio,
+        cast(contraction_mrr + churned_mrr as double)
+        / nullif(cast(starting_mrr as double), 0) as gross_mrr_churn_rate,
+        cast(
+            churned_mrr
+            + contraction_mrr
+            - expansion_mrr
+            - reactivation_mrr as double
+        ) / nullif(cast(starting_mrr as double), 0) as net_mrr_churn_rate,
         cast(cohort_12m_mrr as double)
         / nullif(cast(cohort_12m_starting_mrr as double), 0)
             as nrr_12m,
