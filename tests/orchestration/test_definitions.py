@@ -119,6 +119,7 @@ def test_the_job_covers_every_asset_on_monthly_single_run_partitions() -> None:
             "agreement_profitability",
             "agreement_type_profitability",
             "account_plan",
+            "gross_profit_bridge",
         )
     }
     # The Python assets: landing (schema landing), scoring and the publish log.
