@@ -5,6 +5,17 @@
 -- docs block account_plan_priority. Built after the scoring assets (it
 -- reads scores): a month no run scored has no churn risk or cross-sell.
 {%- set at_risk_bands = text_list_var('account_plan_at_risk_bands') %}
+-- The margin gap is on the margin the classification grades (var
+-- classification_margin_basis): total, or service only.
+{%- set service_basis = (
+    var('classification_margin_basis') | string | lower == 'service'
+) %}
+{%- set graded_margin = (
+    'service_margin_ttm' if service_basis else 'gross_margin_ttm'
+) %}
+{%- set graded_revenue = (
+    'revenue_service_ttm' if service_basis else 'revenue_ttm'
+) %}
 {%- set string_type = dbt.type_string() %}
 with
 
@@ -179,6 +190,8 @@ customers_joined as (
         customer_classification.gross_margin_ttm,
         customer_classification.gross_margin_pct,
         customer_classification.margin_cut_off_pct,
+        customer_profitability.revenue_service_ttm,
+        customer_profitability.service_margin_ttm,
         customer_profitability.service_margin_pct,
         customer_profitability.effective_hourly_rate,
         customer_cross_sell.whitespace_revenue,
@@ -272,8 +285,8 @@ customers_prioritised as (
         -- Margin (money) the customer lacks to reach the margin cut-off.
         greatest(
             cast(margin_cut_off_pct as double)
-            * cast(revenue_ttm as double)
-            - cast(gross_margin_ttm as double),
+            * cast({{ graded_revenue }} as double)
+            - cast({{ graded_margin }} as double),
             0
         ) as margin_gap
     from customers_joined
