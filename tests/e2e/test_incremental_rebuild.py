@@ -45,6 +45,7 @@ INCREMENTAL_MARTS = {
     "portfolio_cross_sell": "as_of_month",
     "mrr_movements": "as_of_month",
     "retention_summary": "as_of_month",
+    "gross_profit_bridge": "as_of_month",
     "churn_risk_features": "as_of_month",
 }
 

@@ -339,7 +339,12 @@ def test_classification_at_churn(warehouse: Path) -> None:
 
 
 def test_rebuilding_one_month_leaves_the_marts_identical(warehouse: Path) -> None:
-    tables = ("marts.mrr_movements", "marts.retention_summary", "marts.churn_events")
+    tables = (
+        "marts.mrr_movements",
+        "marts.retention_summary",
+        "marts.churn_events",
+        "marts.gross_profit_bridge",
+    )
 
     def snapshot() -> dict[str, list[tuple]]:
         return {t: query(warehouse, f"select * from {t} order by all") for t in tables}
