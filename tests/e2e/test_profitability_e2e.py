@@ -14,7 +14,7 @@ import calendar
 import csv
 from collections import defaultdict
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
@@ -126,7 +126,10 @@ class Portfolio:
                     "revenue": ZERO,
                     "product_cost": ZERO,
                     "labor_hours": hours,
-                    "labor_cost": hours * Decimal(row["loaded_hourly_cost"]),
+                    # Each entry's labour cost rounded to 4 decimals, half away from zero.
+                    "labor_cost": (hours * Decimal(row["loaded_hourly_cost"])).quantize(
+                        FOUR_PLACES, ROUND_HALF_UP
+                    ),
                 }
             )
         invoice_months = sorted(

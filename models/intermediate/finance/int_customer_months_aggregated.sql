@@ -68,7 +68,11 @@ time_entries_by_customer_month as (
         0 as product_cost_service,
         0 as product_cost_product_resale,
         sum(hours_actual) as labor_hours,
-        sum(hours_actual * loaded_hourly_cost) as labor_cost
+        -- Each entry's labour cost rounded to 4 decimals before summing, as
+        -- int_profit_items_unioned does: the agreement marts then add up to
+        -- the customer marts exactly, however the entries are grouped.
+        sum(cast(hours_actual * loaded_hourly_cost as decimal(38, 4)))
+            as labor_cost
     from time_entries
     group by 1, 2
 ),

@@ -47,9 +47,13 @@ time_entries_as_items as (
         cast(0 as decimal(38, 8)) as revenue,
         cast(0 as decimal(38, 8)) as product_cost,
         cast(time_entries.hours_actual as decimal(38, 8)) as labor_hours,
+        -- Rounded to 4 decimals per entry, as int_customer_months_aggregated
+        -- does, so that attributed amounts reconcile exactly.
         cast(
-            time_entries.hours_actual * time_entries.loaded_hourly_cost
-            as decimal(38, 8)
+            cast(
+                time_entries.hours_actual * time_entries.loaded_hourly_cost
+                as decimal(38, 4)
+            ) as decimal(38, 8)
         ) as labor_cost
     from time_entries
     left join offerings
