@@ -36,7 +36,7 @@ create temp table labor_months as
 select
     customer_id,
     cast(date_trunc('month', work_date) as date) as month_start,
-    sum(hours_actual * loaded_hourly_cost) as labor_cost
+    sum(cast(hours_actual * loaded_hourly_cost as decimal(38, 4))) as labor_cost
 from landing_time_entries
 group by all;
 

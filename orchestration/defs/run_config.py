@@ -13,6 +13,8 @@ from typing import Any
 
 #: Name of the dbt step, the key of its run config.
 DBT_OP_NAME = "dbt_models"
+#: Name of the second dbt step (the models reading scores), configured by the first's config.
+DBT_AFTER_SCORING_OP_NAME = "dbt_models_after_scoring"
 
 
 def full_refresh_run_config() -> dict[str, Any]:

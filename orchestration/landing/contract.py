@@ -104,8 +104,10 @@ def _table(name: str, *columns: Column, absent_means: str | None = None) -> Tabl
 
 
 _MRR_TABLE_ABSENT = (
-    "leaves empty: marts.mrr_movements, marts.retention_summary, the MRR churn rows "
-    "of marts.churn_events and the MRR-based scoring tables"
+    "leaves empty: marts.mrr_movements, marts.retention_summary, marts.gross_profit_bridge, "
+    "marts.customer_cohort_retention, marts.committed_mrr, marts.renewal_calendar, "
+    "marts.agreement_profitability (agreement_type_profitability: all unattributed), the MRR "
+    "churn rows of marts.churn_events and the MRR-based scoring tables"
 )
 
 TABLES: tuple[Table, ...] = (
@@ -175,7 +177,10 @@ TABLES: tuple[Table, ...] = (
         Column("technician_id", optional_in_file=True),
         Column("hours_actual", "number", required=True, non_negative=True),
         Column("loaded_hourly_cost", "number", required=True, non_negative=True),
-        absent_means="no labour cost: cost_ttm and gross margins hold invoice costs only",
+        absent_means=(
+            "no labour cost or hours: cost_ttm and gross margins hold invoice costs only, "
+            "and every effective hourly rate is null"
+        ),
     ),
     _table(
         "churn_events",

@@ -33,14 +33,17 @@ from orchestration.landing.contract import LANDING_TABLES
 from tests.orchestration.conftest import BIN_DIR, PROJECT_DIR
 
 ASSET_GRAPH = defs.get_repository_def().asset_graph
+#: The models that read scores, built by the second dbt step.
+AFTER_SCORING_MODELS = ("account_plan", "renewal_calendar")
 
 
 def dbt_key(model: str) -> AssetKey:
     from dagster_dbt import get_asset_key_for_model
 
-    from orchestration.defs.assets.dbt import dbt_models
+    from orchestration.defs.assets.dbt import dbt_models, dbt_models_after_scoring
 
-    return get_asset_key_for_model([dbt_models], model)
+    step = dbt_models_after_scoring if model in AFTER_SCORING_MODELS else dbt_models
+    return get_asset_key_for_model([step], model)
 
 
 def test_dagster_definitions_validate_passes(tmp_path: Path) -> None:
@@ -115,6 +118,7 @@ def test_the_job_covers_every_asset_on_monthly_single_run_partitions() -> None:
             "customer_profitability",
             "agreement_profitability",
             "agreement_type_profitability",
+            "account_plan",
             "gross_profit_bridge",
         )
     }
@@ -140,6 +144,32 @@ def test_publish_runs_after_every_other_asset_but_the_report() -> None:
     }
     # The month-end report reads the served warehouse: it comes after publish, and only then.
     assert ASSET_GRAPH.get(MONTH_END_REPORT_KEY).parent_keys == {PUBLISH_LOG_KEY}
+
+
+def test_models_reading_scores_are_built_by_a_second_dbt_step_after_scoring() -> None:
+    from orchestration.defs.assets.dbt import dbt_models, dbt_models_after_scoring
+    from orchestration.defs.assets.scoring import scoring_key
+
+    plan = dbt_key("account_plan")
+    assert {dbt_key(model) for model in AFTER_SCORING_MODELS} == set(dbt_models_after_scoring.keys)
+    assert plan not in dbt_models.keys
+    scores = {scoring_key(t) for t in ("churn_risk_scores", "churn_risk_drivers")}
+    assert scores | {scoring_key("cross_sell_recommendations")} <= ASSET_GRAPH.get(plan).parent_keys
+    # Nothing the first step builds reads a score: no cycle between the steps.
+    scoring_keys = {k for k in ASSET_GRAPH.materializable_asset_keys if k.path[0] == "scoring"}
+    for key in dbt_models.keys:
+        assert not scoring_keys & set(ASSET_GRAPH.upstream_key_iterator(key)), key
+    # The three steps run in this order within the one job.
+    from dagster._core.execution.api import create_execution_plan
+
+    plan_steps = create_execution_plan(defs.resolve_job_def(PORTFOLIO_JOB_NAME))
+    steps = [step.key for step in plan_steps.get_steps_to_execute_in_topo_order()]
+    first, scoring, second = (
+        steps.index("dbt_models"),
+        steps.index("scoring__churn_risk_scores"),
+        steps.index("dbt_models_after_scoring"),
+    )
+    assert first < scoring < second
 
 
 @pytest.fixture

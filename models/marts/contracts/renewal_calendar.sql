@@ -1,7 +1,9 @@
 -- The renewal calendar: every agreement in force at the end of as_of_month
 -- that stops being in force within the 90 days after it (its end_date or
 -- its cancelled_date), with its MRR, the customer's class and TCP fit, and
--- a 30/60/90-day window. Churn risk is not part of it.
+-- a 30/60/90-day window, and the customer's churn risk scored for the month
+-- (null when no run scored it). It reads a scoring table, so a Dagster run
+-- builds it after the scoring assets.
 with
 
 months as (
@@ -23,6 +25,16 @@ customers_profiled as (
 
 customer_classification as (
     select * from {{ ref('customer_classification') }}
+    where {{ in_partition('as_of_month') }}
+),
+
+churn_risk_scores as (
+    select * from {{ scoring_source('churn_risk_scores', {
+        'as_of_month': 'date',
+        'customer_id': dbt.type_string(),
+        'churn_probability_3m': 'double',
+        'risk_band': dbt.type_string(),
+    }) }}
     where {{ in_partition('as_of_month') }}
 ),
 
@@ -89,7 +101,9 @@ agreements_described as (
         cast(coalesce(agreement_mrr_summed.agreement_mrr, 0) as decimal(38, 6))
             as agreement_mrr,
         customer_classification.classification,
-        coalesce(customers_profiled.in_tcp, false) as in_tcp
+        coalesce(customers_profiled.in_tcp, false) as in_tcp,
+        churn_risk_scores.churn_probability_3m,
+        churn_risk_scores.risk_band
     from agreements_ending_within_90_days as ending
     left join agreement_mrr_summed
         on
@@ -101,6 +115,10 @@ agreements_described as (
         on
             ending.as_of_month = customer_classification.as_of_month
             and ending.customer_id = customer_classification.customer_id
+    left join churn_risk_scores
+        on
+            ending.as_of_month = churn_risk_scores.as_of_month
+            and ending.customer_id = churn_risk_scores.customer_id
 ),
 
 renewal_windows_assigned as (
@@ -124,7 +142,9 @@ renewal_windows_assigned as (
         is_cancelled,
         agreement_mrr,
         classification,
-        in_tcp
+        in_tcp,
+        churn_probability_3m,
+        risk_band
     from agreements_described
 )
 

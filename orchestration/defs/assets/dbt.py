@@ -10,6 +10,12 @@ A run builds (``dbt build``: models, seeds and data tests) into the run's candid
 months of its partition range as dbt vars. dbt data tests of severity error are blocking asset
 checks: a failure fails this step, and the publish step does not run. Unit tests are left to CI
 (``make dbt-test``): a failing one would only fail the step without a check to show it.
+
+The models that read scores (downstream of a ``scoring`` source, the tables the Python scoring
+assets write: the account plan, the renewal calendar) are built by a second step of the same
+shape, ``dbt build`` of :data:`AFTER_SCORING` only, which runs after the scoring assets; the
+first step builds everything else. A dbt source ``scoring.<table>`` has the scoring asset's key,
+so Dagster orders the three steps by itself.
 """
 
 import json
@@ -41,13 +47,17 @@ from orchestration.defs.notices import notice
 from orchestration.defs.partitions import MONTHLY_PARTITIONS, dbt_month_vars, partition_months
 from orchestration.defs.project import DBT_PROJECT
 from orchestration.defs.resources import CANDIDATE_WRITER, WarehouseResource
-from orchestration.defs.run_config import DBT_OP_NAME
+from orchestration.defs.run_config import DBT_AFTER_SCORING_OP_NAME, DBT_OP_NAME, is_full_refresh
 from orchestration.landing.contract import LANDING_SCHEMA
 from orchestration.warehouse import kept_models
 from orchestration.warehouse.reshaped_marts import drop_reshaped_marts
 
 #: Group of the dbt seeds (lookup tables, schema ``reference``).
 SEED_GROUP = "reference"
+#: dbt selection of the models (and their tests) that read the scoring tables, built after them.
+AFTER_SCORING = "source:scoring+"
+#: Never run by Dagster: unit tests are CI's (``make dbt-unit-test``).
+UNIT_TESTS = "resource_type:unit_test"
 
 
 class PortfolioTranslator(DagsterDbtTranslator):
@@ -121,7 +131,7 @@ def build_dbt_assets(project: DbtProject) -> AssetsDefinition:
     @dbt_assets(
         manifest=project.manifest_path,
         project=project,
-        exclude="resource_type:unit_test",
+        exclude=f"{UNIT_TESTS} {AFTER_SCORING}",
         dagster_dbt_translator=PortfolioTranslator(
             settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)
         ),
@@ -206,6 +216,46 @@ def build_dbt_assets(project: DbtProject) -> AssetsDefinition:
     return dbt_models
 
 
+def build_after_scoring_assets(project: DbtProject) -> AssetsDefinition:
+    """The dbt models that read scores (:data:`AFTER_SCORING`), built after the scoring assets.
+
+    One ``dbt build`` of the run's months into the candidate, as the first dbt step does, with
+    its data tests as blocking checks; a full refresh is the run's (the first step's config).
+    """
+
+    @dbt_assets(
+        manifest=project.manifest_path,
+        project=project,
+        select=AFTER_SCORING,
+        exclude=UNIT_TESTS,
+        dagster_dbt_translator=PortfolioTranslator(
+            settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)
+        ),
+        name=DBT_AFTER_SCORING_OP_NAME,
+        **{k: v for k, v in CANDIDATE_WRITER.items() if k != "partitions_def"},
+    )
+    def dbt_models_after_scoring(
+        context: AssetExecutionContext,
+        dbt: DbtCliResource,
+        warehouse: WarehouseResource,
+    ) -> Iterator[Any]:
+        """``dbt build`` of the models reading scores, for the run's months."""
+        first, last = partition_months(context.partition_key_range)
+        dbt_vars = dbt_month_vars(first, last, settings.cut_off_month())
+        full_refresh = is_full_refresh(context.run.run_config)
+        manifest = json.loads(project.manifest_path.read_text())
+        with warehouse.connect(context) as con:
+            if not full_refresh and kept_models.monthly_marts_present(con, manifest):
+                dbt_vars["test_run_months_only"] = "true"
+        args = ["build", "--vars", json.dumps(dbt_vars)]
+        if full_refresh:
+            args.append("--full-refresh")
+        with warehouse.dbt_environment(context) as target_path:
+            yield from dbt.cli(args, context=context, target_path=target_path).stream()
+
+    return dbt_models_after_scoring
+
+
 def builds_everything(context: AssetExecutionContext) -> bool:
     """Whether the step builds every dbt asset and runs every dbt asset check."""
     assets_def = context.assets_def
@@ -215,3 +265,4 @@ def builds_everything(context: AssetExecutionContext) -> bool:
 
 
 dbt_models = build_dbt_assets(DBT_PROJECT)
+dbt_models_after_scoring = build_after_scoring_assets(DBT_PROJECT)
