@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from html import unescape
 from pathlib import Path
 
 import duckdb
@@ -208,7 +209,10 @@ def table_rows(html: str, section: str, key: str) -> list[list[str]]:
     start = part.index(f'<table data-table="{key}"')
     body = part[part.index("<tbody>", start) : part.index("</tbody>", start)]
     return [
-        [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row)]
+        [
+            unescape(re.sub(r"<[^>]+>", "", cell)).strip()
+            for cell in re.findall(r"<td[^>]*>(.*?)</td>", row)
+        ]
         for row in re.findall(r"<tr>(.*?)</tr>", body, flags=re.S)
     ]
 
@@ -769,6 +773,26 @@ def test_committed_mrr_bars_and_renewals_equal_the_marts(
     else:
         part = section_html(report.html, "committed-mrr")
         assert "No agreement ends within 90 days of the month's end." in part
+
+
+@pytest.mark.parametrize("name", REPORTS)
+def test_the_account_plan_lists_the_top_ten_of_each_book(
+    reports: dict[str, Rendered], name: str
+) -> None:
+    report = reports[name]
+    plan = query(
+        report.warehouse,
+        """
+        select account_manager, priority_rank, coalesce(customer_name, customer_id)
+        from marts.account_plan
+        where as_of_month = ? and priority_rank <= 10
+        order by account_manager, priority_rank
+        """,
+        [report.month],
+    )
+    assert plan
+    shown = table_rows(report.html, "account-plan", "account-plan")
+    assert [(row[0], int(row[1]), row[2]) for row in shown] == plan
 
 
 def test_a_warehouse_built_before_the_new_marts_says_they_are_not_built(
