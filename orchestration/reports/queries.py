@@ -669,13 +669,14 @@ def account_plan(
     con: duckdb.DuckDBPyConnection, month: date, per_manager: int = ACCOUNT_PLAN_PER_MANAGER
 ) -> pd.DataFrame | None:
     """The ``per_manager`` customers of each account manager's book of ``month`` with the
-    highest priority (``marts.account_plan``); None when the warehouse has no such mart."""
+    highest priority (``marts.account_plan``); None when the warehouse has no such mart (or
+    one without these columns)."""
     columns = [
         "account_manager",
         "priority_rank",
         "customer_name",
         "priority_tier",
-        "action",
+        "next_action",
         "priority_value",
         "classification",
         "class_movement",
@@ -691,7 +692,7 @@ def account_plan(
         "top_cross_sell_offering_name",
         "top_cross_sell_expected_revenue",
     ]
-    if not table_exists(con, "marts", "account_plan"):
+    if not has_columns(con, "marts", "account_plan", *columns):
         return None
     named = ["coalesce(customer_name, customer_id)" if c == "customer_name" else c for c in columns]
     sql = f"""

@@ -474,7 +474,7 @@ def account_plan(con: duckdb.DuckDBPyConnection, month: date) -> Section:
             offer += f" ({money(r.top_cross_sell_expected_revenue)})"
         rows.append(
             [text(r.account_manager), str(r.priority_rank), text(r.customer_name),
-             f"{r.priority_tier} {text(r.action).replace('_', ' ')}", money(r.priority_value),
+             f"{r.priority_tier} {text(r.next_action).replace('_', ' ')}", money(r.priority_value),
              " ".join(v for v in (text(r.classification), text(r.class_movement)) if v),
              text(r.in_tcp), text(r.is_on_full_package),
              money(r.effective_hourly_rate, 2), risk, "; ".join(d for d in drivers if d),
