@@ -49,7 +49,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 #: dbt's partial-parse state of earlier builds of the session, one file per (warehouse file
 #: name, vars), in a folder shared by the pytest-xdist workers (named by this variable).
-#: dbt re-parses the whole project (~7 s of CPU) for a new target folder; the state is valid
+#: dbt re-parses the whole project (~6 s of CPU) for a new target folder; the state is valid
 #: for another build when the profile renders the same (same relative warehouse name, dbt runs
 #: in the warehouse's folder) and the vars are the same, and dbt checks that itself. Shared,
 #: each worker's first build skips the parse another worker already did.
@@ -59,6 +59,8 @@ _PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 
 
 def _parse_state_file(warehouse_name: str, vars_: str | None) -> Path:
+    if _PARSE_STATE_ENV not in os.environ:  # imported outside a pytest session
+        os.environ[_PARSE_STATE_ENV] = tempfile.mkdtemp(prefix="dbt-parse-state-")
     key = hashlib.sha256(repr((warehouse_name, vars_)).encode()).hexdigest()[:16]
     return Path(os.environ[_PARSE_STATE_ENV]) / f"{key}.msgpack"
 
