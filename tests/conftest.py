@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import os
 import shutil
 import subprocess
@@ -34,15 +35,34 @@ def pytest_configure(config: pytest.Config) -> None:
     """Runs of the job write their month-end report into a scratch folder, never into the
     checkout's ``reports/`` (a test that reads the report sets its own folder)."""
     os.environ["PORTFOLIO_REPORT_DIR"] = tempfile.mkdtemp(prefix="portfolio-reports-")
+    # The pytest-xdist controller configures before it starts the workers, which inherit
+    # its environment: one parse-state folder for the session, whichever process builds.
+    if _PARSE_STATE_ENV not in os.environ:
+        os.environ[_PARSE_STATE_ENV] = tempfile.mkdtemp(prefix="dbt-parse-state-")
+        config.stash[_OWNS_PARSE_STATE] = True
 
 
-#: dbt's partial-parse state of earlier builds in this process, by (warehouse file name, vars).
-#: dbt re-parses the whole project (~5 s) for a new target folder; the state is valid for
-#: another build when the profile renders the same (same relative warehouse name, dbt runs in
-#: the warehouse's folder) and the vars are the same, and dbt checks that itself.
-_PARSE_STATE: dict[tuple[str, str | None], Path] = {}
-_PARSE_STATE_DIR = Path(tempfile.mkdtemp(prefix="dbt-parse-state-"))
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if config.stash.get(_OWNS_PARSE_STATE, False):
+        shutil.rmtree(os.environ.pop(_PARSE_STATE_ENV), ignore_errors=True)
+
+
+#: dbt's partial-parse state of earlier builds of the session, one file per (warehouse file
+#: name, vars), in a folder shared by the pytest-xdist workers (named by this variable).
+#: dbt re-parses the whole project (~6 s of CPU) for a new target folder; the state is valid
+#: for another build when the profile renders the same (same relative warehouse name, dbt runs
+#: in the warehouse's folder) and the vars are the same, and dbt checks that itself. Shared,
+#: each worker's first build skips the parse another worker already did.
+_PARSE_STATE_ENV = "PORTFOLIO_TEST_PARSE_STATE"
+_OWNS_PARSE_STATE = pytest.StashKey[bool]()
 _PARTIAL_PARSE_FILE = "partial_parse.msgpack"
+
+
+def _parse_state_file(warehouse_name: str, vars_: str | None) -> Path:
+    if _PARSE_STATE_ENV not in os.environ:  # imported outside a pytest session
+        os.environ[_PARSE_STATE_ENV] = tempfile.mkdtemp(prefix="dbt-parse-state-")
+    key = hashlib.sha256(repr((warehouse_name, vars_)).encode()).hexdigest()[:16]
+    return Path(os.environ[_PARSE_STATE_ENV]) / f"{key}.msgpack"
 
 
 def build_warehouse(
@@ -76,10 +96,10 @@ def build_warehouse(
         "DBT_PROJECT_DIR": str(PROJECT_DIR),
     }
     target = warehouse.parent / "dbt-target"
-    state_key = (warehouse.name, vars_)
-    if state_key in _PARSE_STATE and not (target / _PARTIAL_PARSE_FILE).exists():
+    state = _parse_state_file(warehouse.name, vars_)
+    if state.exists() and not (target / _PARTIAL_PARSE_FILE).exists():
         target.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(_PARSE_STATE[state_key], target / _PARTIAL_PARSE_FILE)
+        shutil.copyfile(state, target / _PARTIAL_PARSE_FILE)
     command = [
         str(BIN_DIR / "dbt"),
         "build",
@@ -102,10 +122,11 @@ def build_warehouse(
         command += ["--vars", vars_]
     result = subprocess.run(command, cwd=warehouse.parent, env=env, capture_output=True, text=True)
     assert result.returncode == 0, f"dbt build failed:\n{result.stdout}\n{result.stderr}"
-    if state_key not in _PARSE_STATE and (target / _PARTIAL_PARSE_FILE).exists():
-        saved = _PARSE_STATE_DIR / f"{len(_PARSE_STATE)}.msgpack"
-        shutil.copyfile(target / _PARTIAL_PARSE_FILE, saved)
-        _PARSE_STATE[state_key] = saved
+    if not state.exists() and (target / _PARTIAL_PARSE_FILE).exists():
+        # Written whole under another name first: another worker may be reading the state.
+        partial = state.with_suffix(f".{os.getpid()}")
+        shutil.copyfile(target / _PARTIAL_PARSE_FILE, partial)
+        partial.replace(state)
     return result
 
 

@@ -1,10 +1,11 @@
 """End to end: customer classification (Part B) and offering penetration (Part C).
 
-Two warehouses are built with the real loader and dbt:
+Two warehouses, built with the real loader and dbt:
 
 1. A hand-made landing folder whose figures are worked out by hand below.
-2. Generated demo data, for which classification, penetration and cross-sell are recomputed here
-   independently, in plain Python with exact decimals, straight from the landing CSVs.
+2. Generated demo data (the session's ``demo_build``), for which classification, penetration
+   and cross-sell are recomputed here independently, in plain Python with exact decimals,
+   straight from the landing CSVs.
 
 The hand-made portfolio (months 2025-01 … 2025-06, so 2025-03 is the first quarter end and
 2025-06 the second). Offerings MS1 and MS2 are the full package (current mrr), LEG is a legacy
@@ -45,10 +46,8 @@ from __future__ import annotations
 
 import csv
 import os
-import subprocess
 from collections import defaultdict
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -56,7 +55,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import BIN_DIR, PROJECT_DIR, build_warehouse, compile_model, query, write_table
+from tests.conftest import build_warehouse, compile_model, query, write_table
 
 pytestmark = pytest.mark.slow
 
@@ -87,32 +86,22 @@ def only_buildable_tests() -> Iterator[None]:
 
 
 @pytest.fixture(scope="module")
-def warehouses(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Both warehouses, built side by side (two dbt processes) to save time."""
-    paths = {}
-    for name, write_landing in (("hand", write_hand_landing), ("demo", write_demo_landing)):
-        root = tmp_path_factory.mktemp(f"classification_{name}")
-        (root / "landing").mkdir()
-        write_landing(root / "landing")
-        paths[name] = root / "portfolio.duckdb"
-    with only_buildable_tests(), ThreadPoolExecutor(max_workers=2) as pool:
-        builds = [
-            pool.submit(build_warehouse, path.parent / "landing", path, select=SELECT)
-            for path in paths.values()
-        ]
-        for finished in builds:
-            finished.result()
-    return paths
+def hand_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("classification_hand")
+    (root / "landing").mkdir()
+    write_hand_landing(root / "landing")
+    warehouse = root / "portfolio.duckdb"
+    with only_buildable_tests():
+        build_warehouse(root / "landing", warehouse, select=SELECT)
+    return warehouse
 
 
 @pytest.fixture(scope="module")
-def hand_warehouse(warehouses: dict[str, Path]) -> Path:
-    return warehouses["hand"]
-
-
-@pytest.fixture(scope="module")
-def demo_warehouse(warehouses: dict[str, Path]) -> Path:
-    return warehouses["demo"]
+def demo_warehouse(demo_build: tuple[Path, Path]) -> Path:
+    """The session's generated portfolio (read only), next to its ``landing`` folder."""
+    landing, warehouse = demo_build
+    assert landing == warehouse.parent / "landing"
+    return warehouse
 
 
 # --- the hand-made portfolio -------------------------------------------------------------------
@@ -504,29 +493,6 @@ def recompute(landing: Path, as_of: date) -> dict:
             "agreement_profile": profile,
         }
     return {"customers": customers, "penetration": penetration}
-
-
-def write_demo_landing(landing: Path) -> None:
-    subprocess.run(
-        [
-            str(BIN_DIR / "python"),
-            "-m",
-            "orchestration.demo",
-            "--customers",
-            "100",
-            "--months",
-            "18",
-            "--end-month",
-            "2026-06",
-            "--seed",
-            "3",
-            "--output",
-            str(landing),
-            "--quiet",
-        ],
-        cwd=PROJECT_DIR,
-        check=True,
-    )
 
 
 @pytest.mark.parametrize("as_of", [date(2025, 9, 1), date(2026, 6, 1)])

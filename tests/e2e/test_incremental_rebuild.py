@@ -47,6 +47,12 @@ INCREMENTAL_MARTS = {
     "retention_summary": "as_of_month",
     "gross_profit_bridge": "as_of_month",
     "churn_risk_features": "as_of_month",
+    "customer_profitability": "as_of_month",
+    "agreement_profitability": "as_of_month",
+    "agreement_type_profitability": "as_of_month",
+    "committed_mrr": "as_of_month",
+    "renewal_calendar": "as_of_month",
+    "account_plan": "as_of_month",
 }
 
 JUNE = date(2025, 6, 1)
@@ -85,7 +91,24 @@ def write_landing(landing: Path) -> None:
                 "customer_id": "A",
                 "agreement_type": "managed_services",
                 "start_date": "2025-01-01",
-            }
+            },
+            # B's agreements without lines (no MRR) put an agreement on the renewal calendar
+            # of every month: BG1 ends 29 and 1 days after January's and February's last day,
+            # BG2 62, 32 and 1 days after March's, April's and May's, BG3 1 day after June's.
+            *(
+                {
+                    "agreement_id": agreement_id,
+                    "customer_id": "B",
+                    "agreement_type": "block_time",
+                    "start_date": "2025-01-01",
+                    "end_date": end_date,
+                }
+                for agreement_id, end_date in (
+                    ("BG1", "2025-03-01"),
+                    ("BG2", "2025-06-01"),
+                    ("BG3", "2025-07-01"),
+                )
+            ),
         ],
     )
     write_table(
