@@ -37,9 +37,7 @@ def expected_plan(con: duckdb.DuckDBPyConnection, served: ServedDemo, month: dat
             row["customer_id"]: (row["account_manager"] or "unassigned")
             for row in csv.DictReader(handle)
         }
-    classes = rows(
-        con, "select * from marts.customer_classification where as_of_month = ?", month
-    )
+    classes = rows(con, "select * from marts.customer_classification where as_of_month = ?", month)
     scores = {
         r["customer_id"]: r
         for r in rows(con, "select * from scoring.churn_risk_scores where as_of_month = ?", month)
