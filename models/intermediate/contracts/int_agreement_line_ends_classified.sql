@@ -1,5 +1,7 @@
 -- Every agreement line with the day it stops counting towards MRR
--- (in_force_until_date of int_agreement_lines_normalised) and why: the
+-- (recognised_until_date of int_agreement_lines_normalised, which follows
+-- the var churn_recognition as the MRR marts do, so committed MRR starts
+-- from the same MRR) and why: the
 -- agreement's scheduled end, or a cancellation of the line or of its
 -- agreement. Committed MRR splits the MRR that ends by this reason.
 with
@@ -23,12 +25,13 @@ agreement_line_ends_classified as (
         agreement_lines_normalised.billing_cycle,
         agreement_lines_normalised.line_mrr,
         agreement_lines_normalised.in_force_from_date,
-        agreement_lines_normalised.in_force_until_date,
+        agreement_lines_normalised.recognised_until_date
+            as in_force_until_date,
         case
-            when agreement_lines_normalised.in_force_until_date is null
+            when agreement_lines_normalised.recognised_until_date is null
                 then null
             when
-                agreement_lines_normalised.in_force_until_date
+                agreement_lines_normalised.recognised_until_date
                 = agreement_ends.ends_on_date
                 then agreement_ends.end_reason
             else 'cancellation'
