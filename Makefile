@@ -31,6 +31,13 @@ DBT_INPUTS := dbt_project.yml packages.yml profiles/profiles.yml \
 	$(shell find models macros seeds tests/dbt 2>/dev/null)
 DAGSTER_READY := setup $(DAGSTER_HOME)/dagster.yaml $(DAGSTER_MANIFEST)
 
+# Apache Spark (docs/spark.md): the `spark` dbt target runs a local PySpark, installed into
+# .venv by `make setup-spark` (the lock's optional group `spark`; Java 17). Its Parquet tables
+# and metastore live in PORTFOLIO_SPARK_DIR.
+export PORTFOLIO_SPARK_DIR ?= $(CURDIR)/warehouse/spark
+export SPARK_LOCAL_IP ?= 127.0.0.1
+SPARK_BUILD_DIR := $(CURDIR)/target/spark-build
+
 # Demo data: `make run DEMO_CUSTOMERS=1000 DEMO_MONTHS=24`. The demo ends at a fixed month, so
 # its figures are the same whatever day it is built; the build takes its months from the data.
 DEMO_CUSTOMERS ?= 300
@@ -55,7 +62,7 @@ FAST_DIR := $(CURDIR)/target/make-test-fast
 
 .PHONY: help setup demo-data load build month run summary test test-fast lint lint-sql lint-python \
 	dbt-test dbt-unit-test pytest unit-test format docs docs-serve clean dev validate clean-runs bench \
-	report browser
+	report browser setup-spark build-spark test-spark
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) \
@@ -75,6 +82,14 @@ $(VENV)/.synced: $(UV) pyproject.toml uv.lock packages.yml
 	touch $@
 
 setup: $(VENV)/.synced ## Create .venv from the lock file and install dbt packages (idempotent)
+
+# PySpark and dbt-spark join the same environment; `make setup` after a lock change syncs it
+# back without them, and this target adds them again.
+$(VENV)/.synced-spark: $(VENV)/.synced
+	$(UV) sync --frozen --compile-bytecode --group spark --python $(PYTHON_BOOTSTRAP)
+	touch $@
+
+setup-spark: $(VENV)/.synced-spark ## Add PySpark and dbt-spark (the lock's group spark) to .venv
 
 demo-data: setup ## Generate the demo landing files into $PORTFOLIO_LANDING_DIR
 	$(PY) -m orchestration.demo --customers $(DEMO_CUSTOMERS) --months $(DEMO_MONTHS) \
@@ -153,6 +168,18 @@ test: setup browser ## Everything CI checks: linters, dbt unit tests and contrac
 	@# then pytest, whose end-to-end builds run every data test on generated and broken data.
 	$(MAKE) --no-print-directory -j2 --output-sync=target lint-sql lint-python dbt-unit-test
 	$(MAKE) --no-print-directory pytest
+
+build-spark: setup-spark ## Generated portfolio (DEMO_CUSTOMERS, DEMO_MONTHS) built on local Spark
+	rm -rf $(SPARK_BUILD_DIR) && mkdir -p $(SPARK_BUILD_DIR)
+	$(PY) -m orchestration.demo --customers $(DEMO_CUSTOMERS) --months $(DEMO_MONTHS) \
+		--end-month $(DEMO_END_MONTH) --seed $(DEMO_SEED) --output $(SPARK_BUILD_DIR)/landing
+	PORTFOLIO_DBT_TARGET=spark $(PY) -m orchestration.landing load --engine spark \
+		--landing-dir $(SPARK_BUILD_DIR)/landing
+	PORTFOLIO_DBT_TARGET=spark $(BIN)/dbt build --full-refresh \
+		--target-path $(SPARK_BUILD_DIR)/dbt-target --log-path $(SPARK_BUILD_DIR)/dbt-logs
+
+test-spark: setup-spark ## The same generated portfolio on DuckDB and on Spark: every mart equal
+	$(BIN)/pytest tests/spark -p no:xdist -q --durations=5
 
 format: setup ## Format Python (ruff) and fix SQL (sqlfluff)
 	$(BIN)/ruff format .

@@ -20,7 +20,7 @@
         {{- return([]) -}}
     {%- endif -%}
     {%- set sql_types = {
-        'text': 'varchar',
+        'text': 'string',
         'date': 'date',
         'number': 'decimal(18, 4)',
         'integer': 'integer',

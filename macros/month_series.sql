@@ -19,3 +19,18 @@
         from {{ relation }}
     ) as generated
 {%- endmacro %}
+
+{% macro spark__month_series(relation, start_column, end_column) -%}
+    select cast(generated.month_start as date) as month_start
+    from (
+        select
+            explode(sequence(
+                cast({{ start_column }} as date),
+                cast({{ end_column }} as date),
+                interval 1 month
+            )) as month_start
+        from {{ relation }}
+        -- Spark's sequence fails where DuckDB's series is empty.
+        where cast({{ start_column }} as date) <= cast({{ end_column }} as date)
+    ) as generated
+{%- endmacro %}

@@ -21,9 +21,24 @@
         {%- elif column.type == 'text' and not column.get('values') %}
             lower({{ column.name }}__raw)
         {%- else %} coalesce(
-            cast({{ column.name }} as varchar), {{ column.name }}__raw
+            cast({{ column.name }} as string), {{ column.name }}__raw
         )
         {%- endif %}{{ "," if not loop.last }}
         {%- endfor %}
-    ) as varchar)
+    ) as string)
+{%- endmacro %}
+
+{% macro spark__normalized_record(columns, key) -%}
+    to_json(named_struct(
+        {%- for column in columns %}
+        '{{ column.name }}',
+        {%- if column.name == key %} {{ column.name }}__raw
+        {%- elif column.type == 'text' and not column.get('values') %}
+            lower({{ column.name }}__raw)
+        {%- else %} coalesce(
+            cast({{ column.name }} as string), {{ column.name }}__raw
+        )
+        {%- endif %}{{ "," if not loop.last }}
+        {%- endfor %}
+    ), map('ignoreNullFields', 'false'))
 {%- endmacro %}

@@ -46,7 +46,7 @@
             'upper': 'coalesce(' ~ event_upper ~ ', ' ~ contract_upper ~ ')',
             'explanation': "'event date: earliest_plausible_year to the end "
                 ~ "of the month after the export date ' || coalesce(cast("
-                ~ "cast(" ~ exported_at ~ " as date) as varchar), '(none)')",
+                ~ "cast(" ~ exported_at ~ " as date) as string), '(none)')",
         }) -}}
     {%- else -%}
         {{- exceptions.raise_compiler_error(

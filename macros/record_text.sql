@@ -13,5 +13,16 @@
         '{{ column }}', {{ adapter.quote(column ~ suffix) }}
         {{- "," if not loop.last }}
         {%- endfor %}
-    ) as varchar)
+    ) as string)
+{%- endmacro %}
+
+{#- Spark: to_json of a struct, null fields kept, as DuckDB's json_object
+    writes them. -#}
+{% macro spark__record_text(columns, suffix='') -%}
+    to_json(named_struct(
+        {%- for column in columns %}
+        '{{ column }}', {{ adapter.quote(column ~ suffix) }}
+        {{- "," if not loop.last }}
+        {%- endfor %}
+    ), map('ignoreNullFields', 'false'))
 {%- endmacro %}

@@ -92,14 +92,14 @@
 {%- for column in columns if column.type == 'date' -%}
     {%- set window = plausible_date_window(column.date_window) -%}
     {%- do checks.append({
-        'condition': column.name ~ ' is not null and (not isfinite('
-            ~ column.name ~ ') or ' ~ column.name ~ ' < ' ~ window.lower
+        'condition': column.name ~ ' is not null and (not '
+            ~ is_finite_date(column.name) ~ ' or ' ~ column.name ~ ' < ' ~ window.lower
             ~ ' or ' ~ column.name ~ ' > ' ~ window.upper ~ ')',
         'reason': 'date_out_of_range',
         'detail': "'" ~ column.name ~ " ''' || " ~ column.name
             ~ "__raw || ''' is outside ' || cast(" ~ window.lower
-            ~ " as varchar) || '..' || cast(" ~ window.upper
-            ~ " as varchar) || ' (' || " ~ window.explanation ~ " || ')'",
+            ~ " as string) || '..' || cast(" ~ window.upper
+            ~ " as string) || ' (' || " ~ window.explanation ~ " || ')'",
     }) -%}
 {%- endfor -%}
 {%- for column in columns if column.get('values') -%}
@@ -166,8 +166,9 @@
                 then try_cast(trim({{ column.name }}) as decimal(38, 18))
         end as {{ column.name }}__exact,
         {%- endif %}
-        try_cast(nullif(trim({{ column.name }}), '') as {{ column.sql_type }})
-            as {{ column.name }}{{ "," if not loop.last }}
+        {{ try_cast_text(
+            "nullif(trim(" ~ column.name ~ "), '')", column.sql_type
+        ) }} as {{ column.name }}{{ "," if not loop.last }}
         {%- endfor %}
 {%- endset %}
 
@@ -280,7 +281,7 @@ checked as (
         case
             {%- for check in checks %}
             when {{ check.condition }} then
-                {{ check.get('root_cause', 'cast(null as varchar)') }}
+                {{ check.get('root_cause', 'cast(null as string)') }}
             {%- endfor %}
         end as rejection_root_cause
     from copies_counted

@@ -23,6 +23,11 @@ code and the dbt profile agree on which file is meant.
   the dbt profile (3GB); larger work spills to a temporary folder next to the file
 - ``PORTFOLIO_EXPORT_DIR``: where each publish writes the Parquet files of the marts and
   scores (``exports/`` next to the served warehouse); ``off`` writes none
+- ``PORTFOLIO_DBT_TARGET``: the dbt target the runs build, ``dev`` (DuckDB, the default) or
+  ``spark`` (Apache Spark, docs/spark.md)
+- ``PORTFOLIO_SPARK_DIR``: the local Spark warehouse, its Parquet tables and metastore
+  (warehouse/spark); ``PORTFOLIO_SPARK_MASTER`` (local[2]), ``PORTFOLIO_SPARK_DRIVER_MEMORY``
+  (4g) and ``PORTFOLIO_SPARK_SHUFFLE_PARTITIONS`` (4) size the local session
 - ``PORTFOLIO_REPORT_DIR``: where the month-end report is written (reports); ``off``: the
   report asset of a run writes none (``python -m orchestration.reports`` still needs a folder)
 """
@@ -210,3 +215,19 @@ def landing_encoding(value: str | None = None, name: str = "PORTFOLIO_LANDING_EN
 def duckdb_memory_limit() -> str:
     """DuckDB's memory limit (``PORTFOLIO_DUCKDB_MEMORY_LIMIT``), e.g. ``3GB``."""
     return os.environ.get("PORTFOLIO_DUCKDB_MEMORY_LIMIT") or DEFAULT_DUCKDB_MEMORY_LIMIT
+
+
+DEFAULT_SPARK_DIR = "warehouse/spark"
+
+
+def dbt_target() -> str:
+    """The dbt target of the runs (``PORTFOLIO_DBT_TARGET``): ``dev`` (DuckDB) or ``spark``."""
+    value = (os.environ.get("PORTFOLIO_DBT_TARGET") or "dev").strip()
+    if value not in ("dev", "spark"):
+        raise SettingError(f"PORTFOLIO_DBT_TARGET must be dev or spark, got {value!r}")
+    return value
+
+
+def spark_dir() -> Path:
+    """The local Spark warehouse folder (``PORTFOLIO_SPARK_DIR``)."""
+    return project_path(os.environ.get("PORTFOLIO_SPARK_DIR") or DEFAULT_SPARK_DIR)

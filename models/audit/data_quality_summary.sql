@@ -67,8 +67,8 @@ accepted_or_absent as (
         accepted.row_count,
         accepted.amount,
         absent_tables.note,
-        cast(null as varchar) as column_name,
-        cast(null as varchar) as root_cause,
+        cast(null as string) as column_name,
+        cast(null as string) as root_cause,
         cast(null as decimal(38, 18)) as rounding_difference
     from accepted
     left join absent_tables
@@ -88,7 +88,7 @@ rejected as (
             when rejection_root_cause is not null
                 then 'rejected with their parent: ' || rejection_root_cause
         end as note,
-        cast(null as varchar) as column_name,
+        cast(null as string) as column_name,
         rejection_root_cause as root_cause,
         cast(null as decimal(38, 18)) as rounding_difference
     from {{ base[table] }}
@@ -101,9 +101,9 @@ rejected as (
         {{ reader_reject_reason('error_type') }} as outcome,
         count(*) as row_count,
         cast(null as decimal(18, 4)) as amount,
-        cast(null as varchar) as note,
-        cast(null as varchar) as column_name,
-        cast(null as varchar) as root_cause,
+        cast(null as string) as note,
+        cast(null as string) as column_name,
+        cast(null as string) as root_cause,
         cast(null as decimal(38, 18)) as rounding_difference
     from reader_rejects
     group by 1, 2
@@ -125,8 +125,8 @@ after_cut_off as (
         'accepted {{ table | replace('_', ' ') }} dated after cut_off_month '
         || '{{ cut_off_month[:7] }}'
         || ': counted under accepted, in no mart' as note,
-        cast(null as varchar) as column_name,
-        cast(null as varchar) as root_cause,
+        cast(null as string) as column_name,
+        cast(null as string) as root_cause,
         cast(null as decimal(38, 18)) as rounding_difference
     from {{ base[table] }}
     where
@@ -175,7 +175,7 @@ rounded as (
         'accepted values of {{ column.name }} with more decimals than '
         || '{{ column.sql_type }} keeps, rounded' as note,
         '{{ column.name }}' as column_name,
-        cast(null as varchar) as root_cause,
+        cast(null as string) as root_cause,
         sum({{ column.name }}__rounding_difference) as rounding_difference
     from {{ base[table] }}
     where
@@ -202,12 +202,11 @@ keys_differing_in_case as (
         count(*) as row_count,
         cast(null as decimal(18, 4)) as amount,
         'accepted {{ column.name }} values equal but for case, kept apart: '
-        || string_agg(
-            case when key_rank <= 5 then {{ column.name }} end,
-            ', ' order by {{ column.name }}
-        ) as note,
+        || {{ sorted_string_agg(
+            'case when key_rank <= 5 then ' ~ column.name ~ ' end', "', '"
+        ) }} as note,
         '{{ column.name }}' as column_name,
-        cast(null as varchar) as root_cause,
+        cast(null as string) as root_cause,
         cast(null as decimal(38, 18)) as rounding_difference
     from (
         -- Ranked among the keys that differ only in case, for the note.
@@ -268,9 +267,11 @@ outcomes as (
 outcomes_with_rows_read as (
     select
         *,
-        sum(case when is_informational then 0 else row_count end)
-            over (partition by source_table)
-            as rows_read
+        cast(
+            sum(case when is_informational then 0 else row_count end)
+                over (partition by source_table)
+            as bigint
+        ) as rows_read
     from outcomes
 ),
 

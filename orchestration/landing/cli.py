@@ -3,6 +3,7 @@
     python -m orchestration.landing check --landing-dir data/landing
     python -m orchestration.landing load --landing-dir data/landing \\
         --warehouse warehouse/portfolio.duckdb [--encoding cp1252]
+    python -m orchestration.landing load --engine spark --landing-dir data/landing
 
 CSV files are read in the encoding of ``--encoding`` or ``PORTFOLIO_LANDING_ENCODING``:
 ``auto`` (default; UTF-8 when the whole file is UTF-8, else Windows-1252), ``utf-8``,
@@ -15,6 +16,7 @@ import argparse
 import os
 import sys
 
+from orchestration import settings
 from orchestration.landing.contract import LANDING_TABLES, OPTIONAL_TABLES
 from orchestration.landing.encodings import normalise_encoding
 from orchestration.landing.loader import LandingError, check_landing, load_landing
@@ -39,6 +41,14 @@ def main(argv: list[str] | None = None) -> int:
         help="DuckDB file to load into (env PORTFOLIO_WAREHOUSE)",
     )
     parser.add_argument(
+        "--engine",
+        choices=["duckdb", "spark"],
+        default=None,
+        help="warehouse to load into: duckdb (the file of --warehouse) or spark (Parquet "
+        "tables in the local Spark warehouse, PORTFOLIO_SPARK_DIR); default: spark when "
+        "PORTFOLIO_DBT_TARGET is spark, else duckdb",
+    )
+    parser.add_argument(
         "--encoding",
         default=None,
         help="text encoding of the CSV files: auto (UTF-8, else Windows-1252), utf-8, cp1252 "
@@ -57,6 +67,12 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"{table:<16} {files[table].path}")
                 else:
                     print(f"{table:<16} absent: {OPTIONAL_TABLES[table]}")
+            return 0
+        engine = args.engine or ("spark" if settings.dbt_target() == "spark" else "duckdb")
+        if engine == "spark":
+            from orchestration.landing.spark import load_landing_to_spark
+
+            load_landing_to_spark(args.landing_dir, progress=True, encoding=encoding)
             return 0
         with connect_warehouse(args.warehouse) as con:
             load_landing(con, args.landing_dir, progress=True, encoding=encoding)

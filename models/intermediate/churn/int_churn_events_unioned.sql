@@ -55,10 +55,10 @@ unrecorded_churn_events as (
         'unrecorded-'
         || mrr_churns_unrecorded.customer_id
         || '-'
-        || strftime(mrr_churns_unrecorded.churn_month, '%Y-%m')
+        || {{ month_label('mrr_churns_unrecorded.churn_month') }}
             as churn_event_id,
         mrr_churns_unrecorded.customer_id,
-        cast(null as varchar) as offering_id,
+        cast(null as string) as offering_id,
         'full_churn' as event_type,
         cast(null as date) as notice_date,
         coalesce(
@@ -66,7 +66,7 @@ unrecorded_churn_events as (
             mrr_churns_unrecorded.churn_month
         ) as effective_date,
         'unrecorded' as reason_code,
-        cast(null as varchar) as initiated_by,
+        cast(null as string) as initiated_by,
         cast(null as boolean) as was_flagged_at_risk,
         false as is_recorded
     from mrr_churns_unrecorded

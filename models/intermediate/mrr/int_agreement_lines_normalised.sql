@@ -57,7 +57,7 @@ agreement_lines_joined_to_agreements as (
         cast(
             cast(agreement_lines.quantity as decimal(38, 4))
             * agreement_lines.unit_price
-            * 100000000 as hugeint
+            * 100000000 as {{ type_wide_integer() }}
         ) as cycle_amount_units
     from agreement_lines
     inner join agreements
@@ -186,11 +186,11 @@ agreement_lines_normalised as (
         -- division would go through floating point): units of 10^-8 divided
         -- by 100 · months give units of 10^-6.
         cast(
-            sign(cycle_amount_units)
-            * (
-                (abs(cycle_amount_units) + 50 * billing_cycle_months)
-                // (100 * billing_cycle_months)
-            ) as decimal(38, 0)
+            case when cycle_amount_units < 0 then -1 else 1 end
+            * {{ integer_divide(
+                'abs(cycle_amount_units) + 50 * billing_cycle_months',
+                '100 * billing_cycle_months'
+            ) }} as decimal(38, 0)
         ) * cast(0.000001 as decimal(38, 6)) as line_mrr
     from lines_recognised
 )

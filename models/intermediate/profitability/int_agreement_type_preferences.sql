@@ -31,8 +31,8 @@ agreement_type_preferences as (
     {{ 'union all' if not loop.last }}
     {%- else %}
     select
-        cast(null as varchar) as attribution_key,
-        cast(null as varchar) as agreement_type,
+        cast(null as string) as attribution_key,
+        cast(null as string) as agreement_type,
         cast(null as integer) as preference
     where 1 = 0
     {%- endfor %}

@@ -319,7 +319,7 @@ customers_valued_in_cents as (
 customers_ranked as (
     select
         *,
-        row_number() over (
+        cast(row_number() over (
             partition by as_of_month, account_manager
             order by
                 priority_tier asc,
@@ -327,7 +327,7 @@ customers_ranked as (
                 whitespace_revenue desc,
                 revenue_ttm desc,
                 customer_id asc
-        ) as priority_rank
+        ) as bigint) as priority_rank
     from customers_valued_in_cents
 ),
 

@@ -3,7 +3,7 @@
 -- Lincoln Murphy quadrant and the MRR it lost.
 -- Not a monthly snapshot: rebuilt whole on every run (a late-recorded event
 -- can change which MRR churns are unrecorded in any month).
-{{ config(materialized='table') }}
+{{ config(materialized='table', partition_by=none) }}
 
 with
 

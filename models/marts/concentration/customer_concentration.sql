@@ -14,10 +14,10 @@ customers as (
 customer_ttm_ranked as (
     select
         *,
-        row_number() over (
+        cast(row_number() over (
             partition by as_of_month
             order by revenue_ttm desc, customer_id asc
-        ) as revenue_rank,
+        ) as bigint) as revenue_rank,
         count(*) over (partition by as_of_month) as active_customers,
         sum(revenue_ttm) over (partition by as_of_month)
             as portfolio_revenue_ttm,

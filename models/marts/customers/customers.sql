@@ -3,7 +3,7 @@
 -- tool reads every customer-grain mart with one join on customer_id.
 -- Not a monthly snapshot: rebuilt whole on every run, since "current" moves
 -- with the latest month of the marts.
-{{ config(materialized='table') }}
+{{ config(materialized='table', partition_by=none) }}
 with
 
 customers_profiled as (

@@ -4,7 +4,10 @@
 -- class, TCP fit and agreement profile they started with.
 -- Not a monthly snapshot: every cohort's whole history, rebuilt on every run
 -- (each new month adds a month to every cohort).
-{{ config(materialized='table') }}
+{{ config(
+    materialized='table',
+    partition_by=('cohort_month' if target.type == 'spark' else ''),
+) }}
 with
 
 mrr_movements as (

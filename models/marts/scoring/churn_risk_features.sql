@@ -153,11 +153,13 @@ customer_months_featurised as (
         cast(mrr as double) as mrr,
         ln(cast(mrr as double)) as log_mrr,
         case
-            when mrr_3m_ago > 0 then ln(cast(mrr / mrr_3m_ago as double))
+            when mrr_3m_ago > 0
+                then ln(cast(mrr as double) / cast(mrr_3m_ago as double))
             else 0
         end as mrr_log_change_3m,
         case
-            when mrr_6m_ago > 0 then ln(cast(mrr / mrr_6m_ago as double))
+            when mrr_6m_ago > 0
+                then ln(cast(mrr as double) / cast(mrr_6m_ago as double))
             else 0
         end as mrr_log_change_6m,
         cast(mrr_3m_ago > 0 as integer) as had_mrr_3m_ago,
@@ -166,7 +168,10 @@ customer_months_featurised as (
         expansions_12m,
         greatest(-1.0, least(1.0, gross_margin_pct)) as gross_margin_pct,
         greatest(
-            0.0, least(3.0, cast(labor_cost_ttm / revenue_ttm as double))
+            0.0, least(
+                3.0,
+                cast(labor_cost_ttm as double) / cast(revenue_ttm as double)
+            )
         ) as labor_cost_share,
         ln(cast(revenue_ttm as double)) as log_revenue_ttm,
         coalesce(revenue_share, 0) as revenue_share,
