@@ -31,7 +31,7 @@ DBT_INPUTS := dbt_project.yml packages.yml profiles/profiles.yml \
 	$(shell find models macros seeds tests/dbt 2>/dev/null)
 DAGSTER_READY := setup $(DAGSTER_HOME)/dagster.yaml $(DAGSTER_MANIFEST)
 
-# Apache Spark (docs/spark.md): the `spark` dbt target runs a local PySpark, installed into
+# Apache Spark (README, "Apache Spark"): the `spark` dbt target runs a local PySpark, installed into
 # .venv by `make setup-spark` (the lock's optional group `spark`; Java 17). Its Parquet tables
 # and metastore live in PORTFOLIO_SPARK_DIR.
 export PORTFOLIO_SPARK_DIR ?= $(CURDIR)/warehouse/spark

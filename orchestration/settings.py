@@ -24,7 +24,7 @@ code and the dbt profile agree on which file is meant.
 - ``PORTFOLIO_EXPORT_DIR``: where each publish writes the Parquet files of the marts and
   scores (``exports/`` next to the served warehouse); ``off`` writes none
 - ``PORTFOLIO_DBT_TARGET``: the dbt target the runs build, ``dev`` (DuckDB, the default) or
-  ``spark`` (Apache Spark, docs/spark.md)
+  ``spark`` (Apache Spark, README section "Apache Spark")
 - ``PORTFOLIO_SPARK_DIR``: the local Spark warehouse, its Parquet tables and metastore
   (warehouse/spark); ``PORTFOLIO_SPARK_MASTER`` (local[2]), ``PORTFOLIO_SPARK_DRIVER_MEMORY``
   (4g) and ``PORTFOLIO_SPARK_SHUFFLE_PARTITIONS`` (4) size the local session

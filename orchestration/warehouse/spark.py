@@ -54,8 +54,7 @@ def start_session() -> SparkSession:
         from pyspark.sql import SparkSession
     except ImportError as error:  # pragma: no cover - depends on the installed groups
         raise SparkUnavailableError(
-            "the spark target needs PySpark: run `make setup-spark` "
-            "(uv sync --group spark)"
+            "the spark target needs PySpark: run `make setup-spark` (uv sync --group spark)"
         ) from error
     settings.spark_dir().mkdir(parents=True, exist_ok=True)
     builder = SparkSession.builder.enableHiveSupport()
