@@ -37,7 +37,7 @@ FLOAT_TOLERANCE = 1e-12
 #: Schemas whose every table is compared.
 COMPARED_SCHEMAS = ("marts", "audit")
 #: Columns that record when a build ran, not what it computed.
-BUILD_TIME_COLUMNS = {("audit", "data_quality_summary"): {"built_at"}}
+BUILD_TIME_COLUMNS = {("audit", "data_quality_summary"): {"invocation_id", "built_at"}}
 
 CUSTOMERS = 60
 MONTHS = 24

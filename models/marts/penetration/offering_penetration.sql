@@ -77,10 +77,9 @@ offering_penetration as (
         cast(coalesce(offering_owners.revenue_ttm, 0) as decimal(38, 4))
             as revenue_ttm,
         -- Rounded to 0.0001 of the currency, so sums of ARPOs are exact.
-        cast(
-            offering_owners.revenue_ttm
-            / nullif(offering_owners.owning_customers, 0) as decimal(38, 4)
-        ) as avg_revenue_per_owner
+        {{ rounded_quotient(
+            'offering_owners.revenue_ttm', 'offering_owners.owning_customers'
+        ) }} as avg_revenue_per_owner
     from months_crossed_with_offerings as pairs
     left join offering_owners
         on
