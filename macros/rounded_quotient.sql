@@ -10,13 +10,8 @@
     {%- set units = 'cast((' ~ numerator ~ ') * ' ~ (10 ** scale)
         ~ ' as ' ~ type_wide_integer() ~ ')' -%}
     {%- set count = 'nullif(' ~ denominator ~ ', 0)' -%}
-    cast(
-        case when {{ units }} < 0 then -1 else 1 end
-        * cast({{ integer_divide(
-            'abs(' ~ units ~ ') * 2 + ' ~ count,
-            '2 * ' ~ count
-        ) }} as decimal(38, 0))
-        * cast({{ '%.*f' | format(scale, 10 ** -scale) }} as decimal(38, {{ scale }}))
-        as decimal(38, {{ scale }})
-    )
+    {{- 'cast(case when ' ~ units ~ ' < 0 then -1 else 1 end * cast('
+        ~ integer_divide('abs(' ~ units ~ ') * 2 + ' ~ count, '2 * ' ~ count)
+        ~ ' as decimal(38, 0)) * cast(' ~ '%.*f' | format(scale, 10 ** -scale)
+        ~ ' as decimal(38, ' ~ scale ~ ')) as decimal(38, ' ~ scale ~ '))' -}}
 {%- endmacro %}

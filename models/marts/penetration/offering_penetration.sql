@@ -62,6 +62,8 @@ months_crossed_with_offerings as (
     cross join offerings
 ),
 
+-- ARPO is rounded to 0.0001 of the currency exactly (rounded_quotient), so
+-- sums of ARPOs are exact and equal on every engine.
 offering_penetration as (
     select
         pairs.*,
@@ -76,7 +78,6 @@ offering_penetration as (
         / nullif(offering_owners.tcp_customers, 0) as penetration_rate_tcp,
         cast(coalesce(offering_owners.revenue_ttm, 0) as decimal(38, 4))
             as revenue_ttm,
-        -- Rounded to 0.0001 of the currency, so sums of ARPOs are exact.
         {{ rounded_quotient(
             'offering_owners.revenue_ttm', 'offering_owners.owning_customers'
         ) }} as avg_revenue_per_owner
