@@ -17,8 +17,10 @@ yields no row any more and must vanish from every monthly mart, and compares aga
 from __future__ import annotations
 
 import csv
+import json
 import math
 import os
+import pickle
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -132,22 +134,33 @@ def _duckdb_tables(warehouse: Path) -> dict[tuple[str, str], tuple[list[str], li
     return tables
 
 
+#: Reads tables through Spark's Python API in a child process: the embedded metastore stays
+#: booted in a JVM until that process ends, and the next dbt call on Spark needs it.
+_SPARK_READER = """
+import json, pickle, sys
+from orchestration.warehouse.spark import spark_session
+
+wanted, out = json.loads(sys.argv[1]), sys.argv[2]
+tables = {}
+with spark_session() as spark:
+    for schema, table in wanted:
+        if spark.catalog.tableExists(f"{schema}.{table}"):
+            frame = spark.table(f"{schema}.{table}")
+            tables[(schema, table)] = (frame.columns, [tuple(row) for row in frame.collect()])
+with open(out, "wb") as handle:
+    pickle.dump(tables, handle)
+"""
+
+
 def _spark_tables(
     spark_dir: Path, wanted: list[tuple[str, str]]
 ) -> dict[tuple[str, str], tuple[list[str], list[tuple]]]:
-    """Every ``wanted`` table through Spark's Python API (a Spark session in this process,
-    stopped before the next dbt call needs the metastore)."""
-    os.environ["PORTFOLIO_SPARK_DIR"] = str(spark_dir)
-    from orchestration.warehouse.spark import spark_session
-
-    tables = {}
-    with spark_session() as spark:
-        for schema, table in wanted:
-            if not spark.catalog.tableExists(f"{schema}.{table}"):
-                continue
-            frame = spark.table(f"{schema}.{table}")
-            tables[(schema, table)] = (frame.columns, [tuple(row) for row in frame.collect()])
-    return tables
+    """Every ``wanted`` table that exists on Spark: (columns, rows), read by Spark."""
+    out = spark_dir.parent / "spark-tables.pickle"
+    command = [sys.executable, "-c", _SPARK_READER, json.dumps(wanted), str(out)]
+    _run(command, _spark_env(spark_dir), PROJECT_DIR)
+    with out.open("rb") as handle:
+        return pickle.load(handle)
 
 
 def _sort_key(row: tuple) -> tuple:
