@@ -39,9 +39,6 @@ from typing import Any
 
 from orchestration import settings
 
-#: The schemas whose tables the publish log counts (as on DuckDB).
-COUNTED_SCHEMAS = ("marts", "scoring")
-
 
 def _json_default(value: object) -> object:
     if isinstance(value, (date, datetime)):
@@ -126,7 +123,7 @@ def publish_log(args: argparse.Namespace) -> dict[str, Any]:
     first = settings.parse_month(args.first, "--first") if args.first else None
     last = settings.parse_month(args.last, "--last") if args.last else None
     with spark_session() as spark:
-        counts = spark_mirror.count_rows(spark, COUNTED_SCHEMAS)
+        counts = spark_mirror.count_rows(spark, publish.COUNTED_SCHEMAS)
         fingerprint = spark_mirror.latest_landing_fingerprint(spark)
         published_at = spark_mirror.append_publish_log(
             spark,
