@@ -119,10 +119,20 @@ class WarehouseResource(ConfigurableResource):
     def candidate(self, context: Context) -> Path:
         """This run's candidate file, prepared on first use in the run.
 
+        On the ``spark`` dbt target there is none: asking for it raises
+        :class:`~orchestration.warehouse.publish.CandidateError`.
+
         The first step of a run to ask also clears what ended runs left behind
         (:func:`clean_up_runs`): the candidates and dbt targets of failed runs, and those of
         runs whose process died (killed, or the machine restarted), which are marked failed.
         """
+        if settings.dbt_target() == "spark":
+            # A step written for DuckDB only: what it wrote would never be published.
+            raise warehouse.CandidateError(
+                f"{context.op_def.name} writes the run's DuckDB candidate, but this run builds "
+                "on Spark (PORTFOLIO_DBT_TARGET=spark), where nothing publishes a candidate: "
+                "the step needs a Spark version (orchestration/defs/spark_steps.py)"
+            )
         run_id = context.run.run_id
         path = warehouse.candidate_path(self.served, run_id)
         if not warehouse.is_prepared(path):
