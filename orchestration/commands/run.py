@@ -309,13 +309,20 @@ def main(argv: list[str] | None = None) -> int:
         print(error, file=sys.stderr)
         return 2
     served = settings.served_warehouse()
+    on_spark = settings.dbt_target() == "spark"
     n = month_count(first, last)
     span = f"{first:%Y-%m}" if n == 1 else f"{first:%Y-%m}..{last:%Y-%m}"
     refresh = ", full refresh" if args.full_refresh else ""
     print(f"==> portfolio_job: {n} month(s) {span}, assets '{args.select}'{refresh}")
     last_line = f", last invoice {data.last_invoice_date}" if data.last_invoice_date else ""
     print(f"    landing:   {landing} ({data.describe()}{last_line})")
-    print(f"    warehouse: {served}")
+    if on_spark:
+        print(
+            f"    spark:     {settings.spark_dir()} (PORTFOLIO_DBT_TARGET=spark: tables built "
+            "in place, no DuckDB warehouse, no report, no Parquet exports)"
+        )
+    else:
+        print(f"    warehouse: {served}")
     for table, meaning in OPTIONAL_TABLES.items():
         if table not in present:
             print(f"    absent:    {table}: read as empty; {meaning}")
@@ -376,6 +383,8 @@ def main(argv: list[str] | None = None) -> int:
             done.set()
             follower.join()
     elapsed = time.monotonic() - started
+    if on_spark:
+        return _spark_outcome(result, elapsed, log_path, launch_error if result is None else "")
     if result is None:
         print(f"==> the run could not start: {launch_error}; {served} is unchanged")
         print(f"    full log: {log_path}")
@@ -389,6 +398,28 @@ def main(argv: list[str] | None = None) -> int:
     print(f"==> published {served} in {elapsed:.0f} s (run {result.run_id[:8]})")
     for path in written_report_paths(result):
         print(f"    month-end report: {path}")
+    return 0
+
+
+def _spark_outcome(result: Any, elapsed: float, log_path: Path, launch_error: str) -> int:
+    """The last lines of a run on the spark target, whose steps write Spark's tables in place:
+    a failed run may have changed them (it is not logged in ``audit.publish_log``)."""
+    tables = settings.spark_dir() / "tables"
+    if result is None:
+        print(f"==> the run could not start: {launch_error}; Spark's tables are unchanged")
+        print(f"    full log: {log_path}")
+        return 1
+    if not result.success:
+        print(
+            f"==> run {result.run_id} FAILED after {elapsed:.0f} s; the steps that ran before "
+            f"the failure have rewritten their Spark tables in {tables} (not logged in "
+            "audit.publish_log)"
+        )
+        for line in run_failure_lines(result):
+            print(f"    {line}")
+        print(f"    full log: {log_path}; or `make dev`, then Runs > {result.run_id[:8]}")
+        return 1
+    print(f"==> built on Spark in {elapsed:.0f} s (run {result.run_id[:8]}): {tables}")
     return 0
 
 

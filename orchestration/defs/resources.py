@@ -119,10 +119,20 @@ class WarehouseResource(ConfigurableResource):
     def candidate(self, context: Context) -> Path:
         """This run's candidate file, prepared on first use in the run.
 
+        On the ``spark`` dbt target there is none: asking for it raises
+        :class:`~orchestration.warehouse.publish.CandidateError`.
+
         The first step of a run to ask also clears what ended runs left behind
         (:func:`clean_up_runs`): the candidates and dbt targets of failed runs, and those of
         runs whose process died (killed, or the machine restarted), which are marked failed.
         """
+        if settings.dbt_target() == "spark":
+            # A step written for DuckDB only: what it wrote would never be published.
+            raise warehouse.CandidateError(
+                f"{context.op_def.name} writes the run's DuckDB candidate, but this run builds "
+                "on Spark (PORTFOLIO_DBT_TARGET=spark), where nothing publishes a candidate: "
+                "the step needs a Spark version (orchestration/defs/spark_steps.py)"
+            )
         run_id = context.run.run_id
         path = warehouse.candidate_path(self.served, run_id)
         if not warehouse.is_prepared(path):
@@ -148,23 +158,36 @@ class WarehouseResource(ConfigurableResource):
     def dbt_environment(self, context: Context) -> Iterator[Path]:
         """Point dbt at the candidate inside the block; yields a fresh dbt target folder.
 
+        On the ``spark`` dbt target (``PORTFOLIO_DBT_TARGET=spark``, which the profile reads)
+        there is no candidate: dbt builds Spark's tables in place, ``PORTFOLIO_SPARK_DIR`` is
+        made absolute for it and ``PORTFOLIO_WAREHOUSE`` is left as it is.
+
         ``DbtCliResource`` hands ``os.environ`` to the dbt subprocess it starts, so
         ``PORTFOLIO_WAREHOUSE`` (read by profiles/profiles.yml) is set to the candidate inside
         the block and restored after it. The target folder (``<dbt_targets>/<run_id>/<id>``,
         dbt's artefacts and log) is removed after the block: Dagster's event log keeps dbt's
         output, and the folders would otherwise pile up (one per invocation, never removed).
         """
-        candidate = self.candidate(context)
         target = self.dbt_targets / context.run.run_id / f"{uuid.uuid4().hex[:8]}"
-        previous = os.environ.get("PORTFOLIO_WAREHOUSE")
-        os.environ["PORTFOLIO_WAREHOUSE"] = str(candidate)
+        if settings.dbt_target() == "spark":
+            # No candidate: dbt builds Spark's tables in place; the profile reads the Spark
+            # folder from the environment, relative to the project root unless absolute.
+            overrides = {
+                "PORTFOLIO_SPARK_DIR": str(settings.spark_dir()),
+                "SPARK_LOCAL_IP": os.environ.get("SPARK_LOCAL_IP") or "127.0.0.1",
+            }
+        else:
+            overrides = {"PORTFOLIO_WAREHOUSE": str(self.candidate(context))}
+        previous = {name: os.environ.get(name) for name in overrides}
+        os.environ.update(overrides)
         try:
             yield target
         finally:
-            if previous is None:
-                os.environ.pop("PORTFOLIO_WAREHOUSE", None)
-            else:
-                os.environ["PORTFOLIO_WAREHOUSE"] = previous
+            for name, value in previous.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
             shutil.rmtree(target, ignore_errors=True)
             with suppress(OSError):
                 target.parent.rmdir()

@@ -6,7 +6,9 @@ and modification times. It launches a run only when that list differs from the o
 served warehouse was last published from (``audit.publish_log.landing_fingerprint``; then
 from its cursor), and no file changed for ``PORTFOLIO_SENSOR_SETTLE`` seconds (default 60, so
 a half-copied export is not loaded). Starting ``make dev`` on a warehouse built from the files
-in place therefore launches nothing.
+in place therefore launches nothing. On the ``spark`` dbt target only the cursor counts (the
+DuckDB file's log does not describe Spark's build, and a sensor must not start Spark): the
+first look launches one run.
 
 The run builds the latest month the exports cover (up to the cut-off month), but never a month
 that has not ended yet on the clock: exports taken on 2 December may hold invoices of
@@ -86,7 +88,10 @@ def landing_files_sensor(context: SensorEvaluationContext) -> SensorResult | Ski
     if quiet_for < settle:
         return SkipReason(f"landing files changed {quiet_for:.0f} s ago; waiting for {settle} s")
     current = fingerprint(states)
-    built = context.cursor or published_fingerprint(settings.served_warehouse())
+    # On Spark the DuckDB file's publish log says nothing about Spark's build (and a sensor
+    # must not start Spark: it would hold the metastore against the runs): the cursor only.
+    served = None if settings.dbt_target() == "spark" else settings.served_warehouse()
+    built = context.cursor or (published_fingerprint(served) if served else None)
     if current == built:
         return SensorResult(
             skip_reason="landing files unchanged since the last build", cursor=current

@@ -16,6 +16,9 @@ assets write: the account plan, the renewal calendar) are built by a second step
 shape, ``dbt build`` of :data:`AFTER_SCORING` only, which runs after the scoring assets; the
 first step builds everything else. A dbt source ``scoring.<table>`` has the scoring asset's key,
 so Dagster orders the three steps by itself.
+
+On the ``spark`` dbt target (``PORTFOLIO_DBT_TARGET=spark``, orchestration/defs/spark_steps.py)
+both steps run ``dbt build`` on that target, building Spark's tables in place.
 """
 
 import json
@@ -48,6 +51,7 @@ from orchestration.defs.partitions import MONTHLY_PARTITIONS, dbt_month_vars, pa
 from orchestration.defs.project import DBT_PROJECT
 from orchestration.defs.resources import CANDIDATE_WRITER, WarehouseResource
 from orchestration.defs.run_config import DBT_AFTER_SCORING_OP_NAME, DBT_OP_NAME, is_full_refresh
+from orchestration.defs.spark_steps import on_spark
 from orchestration.landing.contract import LANDING_SCHEMA
 from orchestration.warehouse import kept_models
 from orchestration.warehouse.reshaped_marts import drop_reshaped_marts
@@ -148,6 +152,9 @@ def build_dbt_assets(project: DbtProject) -> AssetsDefinition:
         """``dbt build`` of the run's months into the run's candidate."""
         first, last = partition_months(context.partition_key_range)
         dbt_vars = dbt_month_vars(first, last, settings.cut_off_month())
+        if on_spark():
+            yield from _build_on_spark(context, dbt, warehouse, dbt_vars, config.full_refresh)
+            return
         manifest = json.loads(project.manifest_path.read_text())
         with warehouse.connect(context) as con:
             # A mart built by a version with other columns is rebuilt whole (every month).
@@ -243,6 +250,9 @@ def build_after_scoring_assets(project: DbtProject) -> AssetsDefinition:
         first, last = partition_months(context.partition_key_range)
         dbt_vars = dbt_month_vars(first, last, settings.cut_off_month())
         full_refresh = is_full_refresh(context.run.run_config)
+        if on_spark():
+            yield from _build_on_spark(context, dbt, warehouse, dbt_vars, full_refresh)
+            return
         manifest = json.loads(project.manifest_path.read_text())
         with warehouse.connect(context) as con:
             if not full_refresh and kept_models.monthly_marts_present(con, manifest):
@@ -254,6 +264,26 @@ def build_after_scoring_assets(project: DbtProject) -> AssetsDefinition:
             yield from dbt.cli(args, context=context, target_path=target_path).stream()
 
     return dbt_models_after_scoring
+
+
+def _build_on_spark(
+    context: AssetExecutionContext,
+    dbt: DbtCliResource,
+    warehouse: WarehouseResource,
+    dbt_vars: dict[str, Any],
+    full_refresh: bool,
+) -> Iterator[Any]:
+    """``dbt build`` on the ``spark`` target (orchestration/defs/spark_steps.py): Spark's
+    tables in place, every selected model rebuilt (no kept models: their record lives in the
+    DuckDB warehouse) and every month's data tests run."""
+    args = ["build", "--vars", json.dumps(dbt_vars)]
+    if full_refresh:
+        args.append("--full-refresh")
+    context.log.info(
+        f"dbt build on the spark target: Spark's tables in {settings.spark_dir()}, in place"
+    )
+    with warehouse.dbt_environment(context) as target_path:
+        yield from dbt.cli(args, context=context, target_path=target_path).stream()
 
 
 def builds_everything(context: AssetExecutionContext) -> bool:

@@ -13,6 +13,10 @@ registers them as the month partitions, and stops the run — before dbt, so not
 published — when the run asks for a month after the last month of the exports (or the
 cut-off): building it would publish a month without its data. An absent optional table is
 logged with the marts it leaves empty.
+
+On the ``spark`` dbt target (orchestration/defs/spark_steps.py) the step checks the months
+against the export files first, then loads the folder into Spark's ``landing`` database with
+the same loader (every file read again) in a child process.
 """
 
 import json
@@ -34,9 +38,10 @@ from orchestration.defs.partitions import partition_months, sync_month_partition
 from orchestration.defs.project import DBT_PROJECT
 from orchestration.defs.resources import CANDIDATE_WRITER, WarehouseResource
 from orchestration.defs.run_config import is_full_refresh
+from orchestration.defs.spark_steps import on_spark, run_spark_step
 from orchestration.landing.contract import LANDING_SCHEMA, LANDING_TABLES
-from orchestration.landing.loader import load_landing
-from orchestration.months import data_months
+from orchestration.landing.loader import landing_data_months, load_landing
+from orchestration.months import DataMonths, data_months
 
 
 class ExportsDoNotReachError(RuntimeError):
@@ -92,6 +97,9 @@ def landing_tables(
     note = context.run.tags.get(NOTE_TAG)
     if note:
         context.log.warning(note)
+    if on_spark():
+        yield from _landing_on_spark(context, landing_dir)
+        return
     with warehouse.connect(context) as con:
         # A month-end run keeps the tables whose file is unchanged since the served build;
         # a full refresh (make build) reads every file again.
@@ -116,6 +124,22 @@ def landing_tables(
     for load in loads.values():
         if not load.is_present:
             context.log.warning(f"landing.{load.table}: {load.note}")
+    _check_months(context, landing_dir, data)
+    for table, rows in counts.items():
+        metadata = {"dagster/row_count": MetadataValue.int(rows)}
+        load = loads.get(table)
+        if load is not None:
+            metadata["file"] = MetadataValue.text(str(load.path) if load.path else "absent")
+            if load.note:
+                metadata["note"] = MetadataValue.text(load.note)
+            metadata["kept_unchanged"] = MetadataValue.bool(load.reused)
+        yield MaterializeResult(asset_key=landing_asset_key(table), metadata=metadata)
+
+
+def _check_months(
+    context: AssetExecutionContext, landing_dir: Path, data: DataMonths | None
+) -> None:
+    """Stop the run when the exports do not cover its months; else register their months."""
     first, last = partition_months(context.partition_key_range)
     if data is None or data.is_empty or not (data.covers(first) and data.covers(last)):
         found = "no usable invoice_date" if data is None else data.describe()
@@ -126,12 +150,39 @@ def landing_tables(
         )
     sync_month_partitions(context.instance, data.keys())
     context.log.info(f"{landing_dir}: {data.describe()}")
-    for table, rows in counts.items():
-        metadata = {"dagster/row_count": MetadataValue.int(rows)}
+
+
+def _landing_on_spark(
+    context: AssetExecutionContext, landing_dir: Path
+) -> Iterator[MaterializeResult]:
+    """The step on the ``spark`` target: months checked on the files, then loaded into Spark."""
+    # Before loading: on Spark the load replaces the tables in place.
+    _check_months(context, landing_dir, landing_data_months(landing_dir, settings.cut_off_month()))
+    args = ["--landing-dir", str(landing_dir)]
+    for table in LANDING_SOURCE_TABLES:
+        args += ["--table", table]
+    result = run_spark_step(context, "land", *args)
+    missing = [table for table in LANDING_SOURCE_TABLES if table not in result["tables"]]
+    if missing:
+        raise RuntimeError(
+            f"dbt declares landing sources the loader did not write: {', '.join(missing)}"
+        )
+    loads = {load["table"]: load for load in result["loads"]}
+    for load in loads.values():
+        if not load["is_present"]:
+            context.log.warning(f"landing.{load['table']}: {load['note']}")
+    context.log.info(
+        f"loaded {landing_dir} into Spark's {LANDING_SCHEMA} database ({settings.spark_dir()})"
+    )
+    for table in LANDING_SOURCE_TABLES:
+        metadata = {
+            "dagster/row_count": MetadataValue.int(int(result["counts"][table])),
+            "engine": MetadataValue.text("spark"),
+        }
         load = loads.get(table)
         if load is not None:
-            metadata["file"] = MetadataValue.text(str(load.path) if load.path else "absent")
-            if load.note:
-                metadata["note"] = MetadataValue.text(load.note)
-            metadata["kept_unchanged"] = MetadataValue.bool(load.reused)
+            metadata["file"] = MetadataValue.text(load["path"] or "absent")
+            if load["note"]:
+                metadata["note"] = MetadataValue.text(load["note"])
+            metadata["kept_unchanged"] = MetadataValue.bool(bool(load["reused"]))
         yield MaterializeResult(asset_key=landing_asset_key(table), metadata=metadata)

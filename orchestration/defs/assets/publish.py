@@ -12,9 +12,15 @@ not, row counts of every table in ``marts`` and ``scoring``, published_at (UTC) 
 and closes it, and renames it over ``$PORTFOLIO_WAREHOUSE`` under a lock. Before the swap it
 writes the Parquet exports of the marts and scores (orchestration/warehouse/exports.py), which
 replace ``<export dir>/current`` after it.
+
+On the ``spark`` dbt target there is no candidate: the dbt steps wrote Spark's tables in place
+(a failed data test fails the run, but the failed build stays in the tables), and this step
+appends the run's row, with the same columns, to Spark's ``audit.publish_log`` only when every
+upstream step succeeded. No Parquet exports are written (orchestration/defs/spark_steps.py).
 """
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from dagster import (
     AssetExecutionContext,
@@ -29,6 +35,7 @@ from orchestration import settings
 from orchestration.defs.partitions import month_count, partition_months
 from orchestration.defs.resources import CANDIDATE_WRITER, PUBLISH_LOG_KEY, WarehouseResource
 from orchestration.defs.run_config import is_full_refresh
+from orchestration.defs.spark_steps import on_spark, run_spark_step
 from orchestration.warehouse import exports
 from orchestration.warehouse import publish as wap
 
@@ -62,6 +69,8 @@ def build_publish_asset(upstream: Sequence[AssetsDefinition]) -> AssetsDefinitio
     def publish_log(
         context: AssetExecutionContext, warehouse: WarehouseResource
     ) -> MaterializeResult:
+        if on_spark():
+            return _log_on_spark(context)
         candidate = wap.candidate_path(warehouse.served, context.run.run_id)
         if not wap.is_prepared(candidate):
             raise wap.CandidateError(
@@ -110,3 +119,35 @@ def build_publish_asset(upstream: Sequence[AssetsDefinition]) -> AssetsDefinitio
         )
 
     return publish_log
+
+
+def _log_on_spark(context: AssetExecutionContext) -> MaterializeResult:
+    """The step on the ``spark`` target (orchestration/defs/spark_steps.py): no candidate to
+    swap (dbt wrote Spark's tables in place), so it appends the run's row to Spark's
+    ``audit.publish_log``; no Parquet exports (Spark's tables are Parquet already)."""
+    first, last = partition_months(context.partition_key_range)
+    args = ["--run-id", context.run.run_id, "--job-name", context.run.job_name]
+    args += ["--first", f"{first:%Y-%m}", "--last", f"{last:%Y-%m}"]
+    if is_full_refresh(context.run.run_config):
+        args.append("--full-refresh")
+    result = run_spark_step(context, "publish-log", *args)
+    tables = settings.spark_dir() / "tables"
+    context.log.info(
+        f"built on Spark in place ({tables}): {month_count(first, last)} month(s) "
+        f"{first:%Y-%m}..{last:%Y-%m}, logged in Spark's {result['table']}"
+    )
+    context.log.info(
+        "Parquet exports not written on the spark target: Spark's tables are Parquet files "
+        f"already, under {tables}"
+    )
+    return MaterializeResult(
+        metadata={
+            "engine": MetadataValue.text("spark"),
+            "spark_tables": MetadataValue.path(str(tables)),
+            "first_month": MetadataValue.text(f"{first:%Y-%m}"),
+            "last_month": MetadataValue.text(f"{last:%Y-%m}"),
+            "row_counts": MetadataValue.json(result["row_counts"]),
+            "published_at": MetadataValue.timestamp(datetime.fromisoformat(result["published_at"])),
+            "exports": MetadataValue.text("not written on the spark target"),
+        }
+    )

@@ -12,6 +12,10 @@ the data ends earlier: the same month the scoring assets score, so the report's 
 sections are filled. One report per run, not one per month of a backfill: earlier months of a
 range are history, and ``python -m orchestration.reports --month YYYY-MM`` writes any of them.
 
+On the ``spark`` dbt target (``PORTFOLIO_DBT_TARGET=spark``) no report is written: the report
+reads the DuckDB warehouse, which such a run does not build. The step says so in a warning and
+in its ``note`` metadata.
+
 Unlike the other modules of this package, this one defines no asset at import: publish depends
 on every asset that ``load_assets_from_package_module`` finds here (assets/publish.py), and the
 report must come after publish, so definitions.py adds :func:`build_report_asset` itself.
@@ -29,6 +33,7 @@ from dagster import (
 from orchestration import settings
 from orchestration.defs.partitions import MONTHLY_PARTITIONS, SINGLE_RUN, partition_months
 from orchestration.defs.resources import PUBLISH_LOG_KEY, WarehouseResource
+from orchestration.defs.spark_steps import on_spark
 from orchestration.reports import queries
 from orchestration.reports.render import write_report
 from orchestration.warehouse.connection import read_warehouse
@@ -55,6 +60,13 @@ def build_report_asset() -> AssetsDefinition:
     ) -> MaterializeResult:
         _, last = partition_months(context.partition_key_range)
         output_dir = settings.report_dir()
+        if on_spark():
+            note = (
+                "the month-end report reads the DuckDB warehouse; this run built on Spark "
+                "(PORTFOLIO_DBT_TARGET=spark): no report written"
+            )
+            context.log.warning(note)
+            return MaterializeResult(metadata={"note": MetadataValue.text(note)})
         if output_dir is None:
             context.log.info("PORTFOLIO_REPORT_DIR is off: no report written")
             return MaterializeResult(metadata={"note": MetadataValue.text("report dir off")})

@@ -17,11 +17,17 @@ baseline, cross-sell hit rate against popularity) is the materialisation's metad
 ``as_of_month`` (the month scored), ``partition_month``, ``keep_history``, ``note`` and
 ``beats_baseline`` where a baseline exists.
 
+On the ``spark`` dbt target (orchestration/defs/spark_steps.py) the same writer runs in a child
+process on an in-memory DuckDB mirror of the Spark tables it reads (the asset's marts, its own
+scoring table with the months it keeps, and the scoring tables it comes after), and the whole
+table goes back to Spark's ``scoring`` database (orchestration/warehouse/spark_mirror.py).
+
 They take ``**CANDIDATE_WRITER`` (monthly partitions, the ``duckdb_writer`` pool, one candidate
 writer at a time), so the publish step serves them together with the marts of the same run.
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date
 from typing import Any
 
 from dagster import (
@@ -38,6 +44,7 @@ from orchestration.defs.assets.dbt import dbt_models
 from orchestration.defs.partitions import partition_months
 from orchestration.defs.resources import CANDIDATE_WRITER, WarehouseResource
 from orchestration.defs.run_config import is_full_refresh
+from orchestration.defs.spark_steps import on_spark, run_spark_step
 from orchestration.scoring import features, pipeline
 
 SCORING_GROUP = "scoring"
@@ -80,14 +87,19 @@ def _materialize(
     context: AssetExecutionContext,
     warehouse: WarehouseResource,
     writer: Callable[..., dict[str, Any]],
+    reads: Sequence[AssetKey] = (),
+    after: Sequence[str] = (),
 ) -> MaterializeResult:
     _, last = partition_months(context.partition_key_range)
     keep_history = not is_full_refresh(context.run.run_config)
-    with warehouse.connect(context) as con:
-        # Marts that were built for no month at all: score the partition's month, which then
-        # gets no rows and a note.
-        as_of_month = features.latest_as_of_month(con, up_to=last) or last
-        meta = writer(con, as_of_month, keep_history=keep_history)
+    if on_spark():
+        as_of_month, meta = _score_on_spark(context, writer, reads, after, last, keep_history)
+    else:
+        with warehouse.connect(context) as con:
+            # Marts that were built for no month at all: score the partition's month, which
+            # then gets no rows and a note.
+            as_of_month = features.latest_as_of_month(con, up_to=last) or last
+            meta = writer(con, as_of_month, keep_history=keep_history)
     meta = {**meta, "partition_month": last.isoformat(), "keep_history": keep_history}
     message = f"{context.asset_key.to_user_string()}: {meta['row_count']} rows as of "
     message += f"{as_of_month:%Y-%m} (partition {last:%Y-%m})"
@@ -97,6 +109,32 @@ def _materialize(
         message += f"; {meta['note']}"
     context.log.info(message)
     return MaterializeResult(metadata=to_metadata(meta))
+
+
+def _score_on_spark(
+    context: AssetExecutionContext,
+    writer: Callable[..., dict[str, Any]],
+    reads: Sequence[AssetKey],
+    after: Sequence[str],
+    last: date,
+    keep_history: bool,
+) -> tuple[date, dict[str, Any]]:
+    """The writer run on a DuckDB mirror of Spark's tables in a child process
+    (orchestration/commands/spark_step.py), its table written back to Spark whole."""
+    table = context.asset_key.path[-1]
+    args = ["--table", table, "--writer", writer.__name__, "--up-to", f"{last:%Y-%m}"]
+    for key in reads:
+        args += ["--read", ".".join(key.path)]
+    for other in after:
+        args += ["--after", other]
+    if not keep_history:
+        args.append("--full-refresh")
+    result = run_spark_step(context, "score", *args)
+    context.log.info(
+        f"scoring.{table} on Spark: read {len(reads)} marts into a DuckDB mirror, wrote "
+        f"{result['rows_written']} rows (every kept month) back to Spark's scoring database"
+    )
+    return date.fromisoformat(result["as_of_month"]), result["meta"]
 
 
 def scoring_asset(
@@ -120,7 +158,7 @@ def scoring_asset(
     def _scoring_table(
         context: AssetExecutionContext, warehouse: WarehouseResource
     ) -> MaterializeResult:
-        return _materialize(context, warehouse, writer)
+        return _materialize(context, warehouse, writer, reads=mart_keys(*reads), after=after)
 
     return _scoring_table
 
