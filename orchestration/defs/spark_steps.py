@@ -1,7 +1,7 @@
 """The runs on the ``spark`` dbt target (``PORTFOLIO_DBT_TARGET=spark``): how the steps differ.
 
 With the ``spark`` target the job builds the same assets in Spark's catalogue
-(``PORTFOLIO_SPARK_DIR``, docs/spark.md) instead of a DuckDB candidate:
+(``PORTFOLIO_SPARK_DIR``; the README section "Apache Spark") instead of a DuckDB candidate:
 
 - landing: the exports are loaded into Spark's ``landing`` database
   (orchestration/landing/spark.py); the months asked for are checked against the export files
