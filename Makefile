@@ -62,7 +62,7 @@ FAST_DIR := $(CURDIR)/target/make-test-fast
 
 .PHONY: help setup demo-data load build month run summary test test-fast lint lint-sql lint-python \
 	dbt-test dbt-unit-test pytest unit-test format docs docs-serve clean dev validate clean-runs bench \
-	report browser setup-spark build-spark test-spark
+	report browser setup-spark build-spark test-spark bench-spark
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) \
@@ -180,6 +180,9 @@ build-spark: setup-spark ## Generated portfolio (DEMO_CUSTOMERS, DEMO_MONTHS) bu
 
 test-spark: setup-spark ## The same generated portfolio on DuckDB and on Spark: every mart equal
 	$(BIN)/pytest tests/spark -p no:xdist -q --durations=5
+
+bench-spark: setup-spark ## DuckDB vs local Spark: load and dbt build per size (BENCH_SIZES, default "10000 100000")
+	$(PY) -m orchestration.benchmark.engines --sizes $(or $(BENCH_SIZES),10000 100000) --reuse-landing
 
 format: setup ## Format Python (ruff) and fix SQL (sqlfluff)
 	$(BIN)/ruff format .

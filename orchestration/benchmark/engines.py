@@ -11,8 +11,10 @@ other on those files:
   default ``local[2]``, and ``PORTFOLIO_SPARK_DRIVER_MEMORY``, default 4g).
 
 Each step runs through :mod:`orchestration.benchmark.measure` in a process of its own: wall
-seconds and the peak resident memory of its largest process (Spark's JVM is a child of the
-dbt process, so it counts). Prints a table and writes every figure to
+seconds and the peak resident memory of its largest process. Spark's JVM is started by
+PySpark and never waited for, so the wrapper's ``getrusage`` misses it: the step's process
+tree is also sampled from ``/proc`` every half second, and the larger of the two peaks is
+reported. Prints a table and writes every figure to
 ``<output>/engines-<UTC time>.json``. It is not a test: it fails only when a step fails.
 
 Command line (``make bench-spark``)::
@@ -29,6 +31,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -42,18 +45,51 @@ def _say(message: str) -> None:
     print(f"[{datetime.now(UTC):%H:%M:%S}] {message}", file=sys.stderr, flush=True)
 
 
+def _process_tree_rss(root: int) -> int:
+    """The largest resident set (bytes) of ``root`` and its descendants, from ``/proc``."""
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            status = (entry / "status").read_text()
+        except OSError:
+            continue
+        pid = int(entry.name)
+        parents[pid] = int(stat.rsplit(")", 1)[1].split()[1])
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                rss[pid] = int(line.split()[1]) * 1024
+    largest = 0
+    for pid, size in rss.items():
+        ancestor = pid
+        while ancestor not in (0, 1, root) and ancestor in parents:
+            ancestor = parents[ancestor]
+        if ancestor == root:
+            largest = max(largest, size)
+    return largest
+
+
 def _measured(command: list[str], env: dict[str, str], log: Path) -> dict[str, float | int]:
     """Run ``command`` through the measuring wrapper, its output into ``log``."""
     with tempfile.NamedTemporaryFile(suffix=".json") as report, log.open("w") as out:
         wrapper = [sys.executable, "-m", "orchestration.benchmark.measure"]
-        code = subprocess.call(
+        process = subprocess.Popen(
             [*wrapper, "--report", report.name, "--", *command],
             env=env,
             cwd=settings.PROJECT_DIR,
             stdout=out,
             stderr=subprocess.STDOUT,
         )
+        sampled = 0
+        while process.poll() is None:
+            sampled = max(sampled, _process_tree_rss(process.pid))
+            time.sleep(0.5)
+        code = process.returncode
         figures = json.loads(Path(report.name).read_text())
+        figures["peak_rss_bytes"] = max(figures["peak_rss_bytes"], sampled)
     if code != 0:
         raise RuntimeError(f"{' '.join(command)} failed (exit {code}); see {log}")
     return figures
