@@ -54,10 +54,10 @@ def load_landing_to_spark(
             spark.sql(f"create database if not exists {LANDING_SCHEMA}")
             for table in tables:
                 frame = spark.read.parquet(str(scratch_dir / f"{table}.parquet"))
+                # An appended table (the load log) is never overwritten: append creates it
+                # when missing.
                 mode = "append" if table in APPENDED_TABLES else "overwrite"
                 name = f"{LANDING_SCHEMA}.{table}"
-                if mode == "append" and not spark.catalog.tableExists(name):
-                    mode = "overwrite"
                 frame.write.mode(mode).format("parquet").saveAsTable(name)
                 if progress:
                     print(f"spark  {name:<24} {mode}", file=sys.stderr)

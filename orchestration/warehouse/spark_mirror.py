@@ -175,7 +175,9 @@ def append_publish_log(
     published_at: datetime | None = None,
 ) -> datetime:
     """Append one row to the Spark table ``name`` (``audit.publish_log``): the columns of the
-    DuckDB warehouse's publish log (``publish.write_publish_log``). Returns ``published_at``."""
+    DuckDB warehouse's publish log (``publish.write_publish_log``). Returns ``published_at``.
+
+    Raises RuntimeError when the table did not grow by exactly that row."""
     from pyspark.sql.types import (
         BooleanType,
         DateType,
@@ -213,6 +215,15 @@ def append_publish_log(
     frame = spark.createDataFrame([row], schema)
     database, _ = _split(name)
     spark.sql(f"create database if not exists {database}")
-    mode = "append" if spark.catalog.tableExists(name) else "overwrite"
-    frame.write.mode(mode).format("parquet").saveAsTable(name)
+    before = spark.table(name).count() if spark.catalog.tableExists(name) else 0
+    # Append, never overwrite: append creates a missing table, and an earlier row can never
+    # be replaced by a wrong answer about whether the table exists.
+    frame.write.mode("append").format("parquet").saveAsTable(name)
+    spark.catalog.refreshTable(name)
+    after = spark.table(name).count()
+    if after != before + 1:
+        raise RuntimeError(
+            f"{name} held {before} row(s) before this run's row was appended and {after} "
+            "after: the publish log must grow by exactly one row"
+        )
     return published
