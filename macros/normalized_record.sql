@@ -8,37 +8,17 @@
     validate_landing_rows receives them (`<name>__raw` and `<name>` exist).
 -#}
 {% macro normalized_record(columns, key) -%}
-    {{ return(adapter.dispatch('normalized_record', 'customer_portfolio')(
-        columns, key
-    )) }}
-{%- endmacro %}
-
-{% macro default__normalized_record(columns, key) -%}
-    cast(json_object(
-        {%- for column in columns %}
-        '{{ column.name }}',
-        {%- if column.name == key %} {{ column.name }}__raw
-        {%- elif column.type == 'text' and not column.get('values') %}
-            lower({{ column.name }}__raw)
-        {%- else %} coalesce(
-            cast({{ column.name }} as string), {{ column.name }}__raw
-        )
-        {%- endif %}{{ "," if not loop.last }}
-        {%- endfor %}
-    ) as string)
-{%- endmacro %}
-
-{% macro spark__normalized_record(columns, key) -%}
-    to_json(named_struct(
-        {%- for column in columns %}
-        '{{ column.name }}',
-        {%- if column.name == key %} {{ column.name }}__raw
-        {%- elif column.type == 'text' and not column.get('values') %}
-            lower({{ column.name }}__raw)
-        {%- else %} coalesce(
-            cast({{ column.name }} as string), {{ column.name }}__raw
-        )
-        {%- endif %}{{ "," if not loop.last }}
-        {%- endfor %}
-    ), map('ignoreNullFields', 'false'))
+    {%- set pairs = [] -%}
+    {%- for column in columns -%}
+        {%- if column.name == key -%}
+            {%- set expression = column.name ~ '__raw' -%}
+        {%- elif column.type == 'text' and not column.get('values') -%}
+            {%- set expression = 'lower(' ~ column.name ~ '__raw)' -%}
+        {%- else -%}
+            {%- set expression = 'coalesce(cast(' ~ column.name
+                ~ ' as string), ' ~ column.name ~ '__raw)' -%}
+        {%- endif -%}
+        {%- do pairs.append([column.name, expression]) -%}
+    {%- endfor -%}
+    {{ json_object_text(pairs) }}
 {%- endmacro %}

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import math
 import os
-import pickle
 import shutil
 import subprocess
 import sys
@@ -34,6 +33,7 @@ import duckdb
 import pytest
 
 from tests.conftest import PROJECT_DIR
+from tests.spark.reader import read_spark_tables
 
 CUSTOMERS = 20
 MONTHS = 13
@@ -71,25 +71,6 @@ SPARK_TYPES = {
     ("retention_curves", "converged"): "boolean",
     ("retention_curves", "fitted_at"): "timestamp",
 }
-
-#: Run in a child process: every table of marts, scoring and audit.publish_log through Spark's
-#: Python API, pickled to argv[1].
-_SPARK_READER = """
-import pickle, sys
-from orchestration.warehouse.spark import spark_session
-out = {"marts": {}, "scoring": {}, "dtypes": {}, "publish_log": []}
-with spark_session() as spark:
-    for t in spark.catalog.listTables("marts"):
-        out["marts"][t.name] = spark.table(f"marts.{t.name}").count()
-    for t in spark.catalog.listTables("scoring"):
-        frame = spark.table(f"scoring.{t.name}")
-        out["dtypes"][t.name] = dict(frame.dtypes)
-        out["scoring"][t.name] = (frame.columns, [tuple(r) for r in frame.collect()])
-    if spark.catalog.tableExists("audit.publish_log"):
-        out["publish_log"] = [r.asDict() for r in spark.table("audit.publish_log").collect()]
-with open(sys.argv[1], "wb") as handle:
-    pickle.dump(out, handle)
-"""
 
 
 def _run(root: Path, landing: Path, target: str, *args: str) -> subprocess.CompletedProcess:
@@ -143,21 +124,21 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]
     for target in ("dev", "spark"):
         outputs[target] = _run(root / target, landing, target, "--all-months", "--full-refresh")
         outputs[f"{target}-rescore"] = _run(root / target, landing, target, *rescore)
-    dump = root / "spark-tables.pickle"
-    reader = subprocess.run(
-        [sys.executable, "-c", _SPARK_READER, str(dump)],
-        cwd=PROJECT_DIR,
-        env={
-            **os.environ,
-            "PORTFOLIO_SPARK_DIR": str(root / "spark" / "spark"),
-            "SPARK_LOCAL_IP": os.environ.get("SPARK_LOCAL_IP", "127.0.0.1"),
-        },
-        capture_output=True,
-        text=True,
+    tables = read_spark_tables(
+        root / "spark" / "spark",
+        tables=[("audit", "publish_log")],
+        schemas=["marts", "scoring"],
     )
-    assert reader.returncode == 0, reader.stderr[-5000:]
-    with dump.open("rb") as handle:
-        spark = pickle.load(handle)
+    spark = {
+        "marts": {name: len(t.rows) for (schema, name), t in tables.items() if schema == "marts"},
+        "scoring": {
+            name: (t.columns, t.rows) for (schema, name), t in tables.items() if schema == "scoring"
+        },
+        "dtypes": {name: t.dtypes for (schema, name), t in tables.items() if schema == "scoring"},
+        "publish_log": (
+            tables[("audit", "publish_log")].dicts() if ("audit", "publish_log") in tables else []
+        ),
+    }
     yield {
         "warehouse": root / "dev" / "warehouse" / "portfolio.duckdb",
         "spark": spark,

@@ -17,10 +17,8 @@ yields no row any more and must vanish from every monthly mart, and compares aga
 from __future__ import annotations
 
 import csv
-import json
 import math
 import os
-import pickle
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -32,6 +30,7 @@ import duckdb
 import pytest
 
 from tests.conftest import BIN_DIR, PROJECT_DIR, build_warehouse
+from tests.spark.reader import read_spark_tables
 
 #: Floating-point columns (DuckDB's double, Spark's double) agree within this, relative to
 #: the larger magnitude or absolute near zero.
@@ -134,33 +133,14 @@ def _duckdb_tables(warehouse: Path) -> dict[tuple[str, str], tuple[list[str], li
     return tables
 
 
-#: Reads tables through Spark's Python API in a child process: the embedded metastore stays
-#: booted in a JVM until that process ends, and the next dbt call on Spark needs it.
-_SPARK_READER = """
-import json, pickle, sys
-from orchestration.warehouse.spark import spark_session
-
-wanted, out = json.loads(sys.argv[1]), sys.argv[2]
-tables = {}
-with spark_session() as spark:
-    for schema, table in wanted:
-        if spark.catalog.tableExists(f"{schema}.{table}"):
-            frame = spark.table(f"{schema}.{table}")
-            tables[(schema, table)] = (frame.columns, [tuple(row) for row in frame.collect()])
-with open(out, "wb") as handle:
-    pickle.dump(tables, handle)
-"""
-
-
 def _spark_tables(
     spark_dir: Path, wanted: list[tuple[str, str]]
 ) -> dict[tuple[str, str], tuple[list[str], list[tuple]]]:
     """Every ``wanted`` table that exists on Spark: (columns, rows), read by Spark."""
-    out = spark_dir.parent / "spark-tables.pickle"
-    command = [sys.executable, "-c", _SPARK_READER, json.dumps(wanted), str(out)]
-    _run(command, _spark_env(spark_dir), PROJECT_DIR)
-    with out.open("rb") as handle:
-        return pickle.load(handle)
+    return {
+        name: (table.columns, table.rows)
+        for name, table in read_spark_tables(spark_dir, wanted).items()
+    }
 
 
 def _sort_key(row: tuple) -> tuple:
