@@ -1,3 +1,7 @@
+-- A table, not a view: its data tests and int_agreement_ttm_rolled_up read
+-- it, and each read of a view would aggregate every attributed item again.
+{{ config(materialized='table') }}
+
 -- Revenue, product cost, labour hours and labour cost per agreement per
 -- calendar month, from the attributed invoice lines and time entries. Amounts
 -- attributed to no agreement form one row per customer and month with a null
